@@ -1,0 +1,167 @@
+"""Text normalisation: one canonical form for the classifier, the rules and the slots.
+
+Residents type on phones, dictate through WeChat's speech recognition (which sprinkles
+"。"), paste from elsewhere (full-width digits, traditional characters) and add emoji. Every
+later stage is simpler when it sees one form: simplified, half-width, single spaces, Arabic
+digits in addresses.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import unicodedata
+
+from nlp.cnnum import CN_DIGITS, cn_to_int
+
+# --- traditional -> simplified -------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    """The OpenCC converter is built once; building it reads its dictionaries."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    """Characters that OpenCC's t2s would change.
+
+    OpenCC (pure Python) costs ~2 µs a character; most messages are already simplified, so
+    a set lookup lets them skip the conversion entirely.
+    """
+    import opencc
+
+    base = os.path.join(os.path.dirname(opencc.__file__), "dictionary")
+    chars: set[str] = set()
+    with open(os.path.join(base, "TSCharacters.txt"), encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("\t")
+            if len(key) == 1 and key not in value.split(" "):
+                chars.add(key)
+    with open(os.path.join(base, "TSPhrases.txt"), encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("\t")
+            first = value.split(" ")[0]
+            chars.update(k for k, v in zip(key, first) if k != v)
+    return frozenset(chars)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified, skipping OpenCC when no character needs it."""
+    trad = _traditional_chars()
+    if not any(ch in trad for ch in text):
+        return text
+    return _t2s().convert(text)
+
+
+# --- characters ------------------------------------------------------------------------------
+
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF),  # emoji, symbols, pictographs, mahjong/cards
+    (0x2600, 0x27BF),  # misc symbols, dingbats
+    (0x2B00, 0x2BFF),  # arrows, stars
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xE000, 0xF8FF),  # private use (WeChat's own [表情] glyphs when pasted)
+    (0x1F1E6, 0x1F1FF),  # flags
+    (0xE0000, 0xE007F),  # tags
+)
+_WECHAT_EMOTICON = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[a-zA-Z]{1,10})\]")
+
+
+def _is_dropped(ch: str) -> bool:
+    """Emoji, control and format characters carry no intent (and break regexes)."""
+    cp = ord(ch)
+    for lo, hi in _EMOJI_RANGES:
+        if lo <= cp <= hi:
+            return True
+    cat = unicodedata.category(ch)
+    if cat in ("Cc", "Cf", "Co", "Cs", "Cn"):
+        return ch not in "\n\t"
+    return cat == "So"
+
+
+def clean_chars(text: str) -> str:
+    """NFKC (full-width -> half-width, compatibility forms) and drop emoji/control chars."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _WECHAT_EMOTICON.sub(" ", text)  # "[捂脸]" typed as text by WeChat
+    if text.isascii():
+        return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
+    return "".join(ch for ch in text if not _is_dropped(ch))
+
+
+# --- whitespace and punctuation ---------------------------------------------------------------
+
+_CJK = r"\u4e00-\u9fff"
+_SPACES = re.compile(r"\s+")
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}\d]) (?=[{_CJK}])|(?<=[{_CJK}]) (?=[{_CJK}\d])")
+_REPEATED_PUNCT = re.compile(r"([。,，!！?？.、~～…])\1+")
+_TRAILING = re.compile(r"[\s。.,，、~～…]+$")
+_LEADING = re.compile(r"^[\s。.,，、~～…!！?？:：;；]+")
+
+
+def tidy_spacing(text: str) -> str:
+    """Collapse whitespace; voice recognition and typing add spaces between characters.
+
+    A trailing "。" is what WeChat's speech-to-text appends to every utterance, so it is
+    dropped; inner "。" are kept (they separate clauses) but runs are collapsed.
+    """
+    text = _SPACES.sub(" ", text).strip()
+    text = _SPACE_BETWEEN_CJK.sub("", text)
+    text = _REPEATED_PUNCT.sub(r"\1", text)
+    text = _TRAILING.sub("", text)
+    return _LEADING.sub("", text)
+
+
+# --- Chinese numerals in addresses --------------------------------------------------------------
+
+_NUM = f"[{CN_DIGITS}十百]"
+# "三号楼" -> "3栋", "十二栋" -> "12栋", "二单元" -> "2单元", "五楼" -> "5楼"
+_ADDR_UNIT = re.compile(
+    rf"({_NUM}{{1,4}})(号楼|栋|幢|座|单元|号院|期|层|楼(?![道梯房顶下上里面]))"
+)
+# "五〇二室" / "五零二" (digit-by-digit room numbers)
+_DIGIT_RUN = re.compile(rf"[{CN_DIGITS}]{{3,4}}(?=室|号|$|[^{CN_DIGITS}十百])")
+_UNIT_WORD = {"号楼": "栋", "幢": "栋", "座": "栋"}
+_ARABIC_BUILDING = re.compile(r"(\d{1,3}) ?(?:号楼|幢)")
+
+
+def _addr_unit(m: re.Match) -> str:
+    num, unit = m.group(1), m.group(2)
+    value = cn_to_int(num)
+    if value is None:
+        return m.group(0)
+    return f"{value}{_UNIT_WORD.get(unit, unit)}"
+
+
+def _digit_run(m: re.Match) -> str:
+    run = m.group(0)
+    start = m.string[max(0, m.start() - 3) : m.start()]
+    # Only as a room number: after an address part, or spelled with 〇/零 which prose avoids.
+    if not ("〇" in run or "零" in run or re.search(r"(单元|栋|楼|室|\d)$", start)):
+        return run
+    return "".join(str(CN_DIGITS.index(ch) % 10) for ch in run)
+
+
+def arabic_addresses(text: str) -> str:
+    """Chinese numerals next to address words become Arabic digits; 号楼/幢 become 栋."""
+    text = _ADDR_UNIT.sub(_addr_unit, text)
+    text = _DIGIT_RUN.sub(_digit_run, text)
+    return _ARABIC_BUILDING.sub(r"\1栋", text)
+
+
+# --- all together ----------------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """The canonical form used by every other stage. Never raises for a str."""
+    if not text:
+        return ""
+    text = clean_chars(text)
+    text = to_simplified(text)
+    text = text.lower()
+    text = tidy_spacing(text)
+    return arabic_addresses(text)
