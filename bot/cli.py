@@ -104,11 +104,19 @@ def wechat() -> None:
 @click.option("--account", default=None, help="Account name (default: all).")
 def wechat_menu(config_path: str | None, account: str | None) -> None:
     """Create the account's custom menu from the config."""
-    from bot.wechat.menu import push_menus
-
     settings = _settings(config_path)
-    for name, result in asyncio.run(push_menus(settings, account)).items():
+    names = [account] if account else [a.name for a in settings.accounts]
+    for name, result in asyncio.run(_push_menus(settings, names)).items():
         click.echo(f"{name}: {result}")
+
+
+async def _push_menus(settings: Settings, names: list[str]) -> dict[str, object]:
+    import aiohttp
+
+    from bot.wechat.menu import push_menu
+
+    async with aiohttp.ClientSession() as http:
+        return {name: await push_menu(settings, name, http) for name in names}
 
 
 def _mount_nlu() -> None:

@@ -14,7 +14,8 @@ lease expires and it is sent again. The window is one HTTP round-trip plus one s
 Outcomes:
 
 - success → 'sent' (a template delivery also sets message_log.delivery = 'template');
-- WeChat unreachable, errcode -1 (busy), quota or token errors → 'pending' again after an
+- WeChat unreachable, errcode -1 (busy), quota or token errors, or no token to be had (wrong
+  secret, server IP not whitelisted: an operator fixes that) → 'pending' again after an
   exponential backoff, 'failed' after ``max_attempts``;
 - 45015/45047 (the 48-hour customer-service window has closed, or its quota is used up) → the
   row becomes the account's template for its ``notice_kind`` and is sent at once; without such a
@@ -33,7 +34,7 @@ from typing import Any, Callable
 
 from bot.config import Settings, TemplateSettings
 from bot.wechat.api import WeChatApi
-from bot.wechat.http import WeChatApiError, WeChatUnavailable
+from bot.wechat.http import TokenFetchError, WeChatApiError, WeChatUnavailable
 from storage import outbox
 from storage.db import Database
 from storage.models import utcnow
@@ -188,7 +189,7 @@ class OutboxWorker:
             if converted is not None:
                 await self._attempt(converted)
             return
-        if exc.errcode in RETRYABLE:
+        if exc.errcode in RETRYABLE or isinstance(exc, TokenFetchError):
             await self._retry_or_fail(row, f"errcode {exc.errcode}: {exc.errmsg}")
             return
         reason = "resident unsubscribed or blocked the account" if exc.errcode in UNREACHABLE_RESIDENT else ""

@@ -37,3 +37,21 @@ VOICE_UNCLEAR = "抱歉，没有听清您的语音，请再说一遍，或者直
 MEDIA_RECEIVED = "已收到，谢谢。如需办事，请用文字或语音告诉我。"
 UNSUPPORTED = "抱歉，暂时处理不了这类消息。请用文字或语音告诉我您要办的事。"
 EMPTY_TEXT = "您好像发了一条空消息。有什么需要，直接告诉我就行。"
+
+# Names of what a resident may want, for numbered choices.
+INTENT_LABELS = {
+    "complaint": "投诉反映问题",
+    "repair": "报修",
+    "suggestion": "提意见建议",
+    "consult": "咨询办事",
+    "points_query": "查积分",
+    "volunteer_signup": "志愿活动",
+    "ticket_status": "查工单进度",
+    "handoff": "找工作人员",
+    "greeting": "看看能办什么",
+}
+CLARIFY = "我不太确定您的意思，您是想：\n{options}\n请回复数字。都不是的话，换个说法告诉我，或回复“转人工”。"
+
+FAQ_ANSWER = "{answer}\n\n如还有疑问，回复“转人工”找社区工作人员。"
+FAQ_NO_MATCH = "抱歉，这个问题我暂时答不上来。回复“转人工”，社区工作人员会为您解答。"
+OTHER = "抱歉，这个我帮不上忙。我是社区小助手，能帮您办这些事：\n" + SERVICE_MENU

@@ -67,6 +67,10 @@ class NluEngine:
         """Words of the normalised text (for the FAQ index and other search)."""
         return self.tokenizer.words(self.normalize(text))
 
+    def word_information(self, word: str) -> float:
+        """How informative a word is (used by nlp.faq to judge a match)."""
+        return self.tokenizer.information(word)
+
     def understand(self, text: str, now: datetime | None = None) -> Understanding:
         try:
             return self._understand(text, now)

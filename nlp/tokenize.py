@@ -8,6 +8,7 @@ directory: building the prefix dictionary takes ~1 s, loading the cache ~0.4 s.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import tempfile
@@ -55,6 +56,12 @@ class WordTokenizer:
     def cut(self, text: str) -> list[str]:
         """All tokens including punctuation (what jieba returns)."""
         return list(self._jieba.cut(text, HMM=True))
+
+    def information(self, word: str) -> float:
+        """Self-information of a word in jieba's general dictionary (nats): rare = informative."""
+        total = self._jieba.total or 1
+        freq = self._jieba.FREQ.get(word) or 0
+        return math.log(total / max(freq, 1))
 
     def words(self, text: str) -> list[str]:
         """Tokens that carry meaning: no whitespace, no punctuation."""

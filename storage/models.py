@@ -225,3 +225,18 @@ class AccessToken(Base):
     expires_at: Mapped[datetime | None]
     refreshing_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FaqEntry(Base):
+    """A staff-kept question and answer for the consult intent."""
+
+    __tablename__ = "faq_entries"
+    __table_args__ = (UniqueConstraint("community_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = _community_fk()
+    question: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -81,7 +81,8 @@ class Context:
 
     @property
     def text(self) -> str:
-        return (self.event.text or "").strip()
+        """What the resident said; after a numbered clarification, the original sentence."""
+        return self.extras.get("clarified_text") or (self.event.text or "").strip()
 
     @property
     def intent(self) -> str | None:

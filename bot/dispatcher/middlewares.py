@@ -149,13 +149,32 @@ class MenuIntent:
 MENU_INTENT_PREFIX = "intent:"
 
 
+CLARIFY_STATE = "clarify"
+
+
 async def understanding(ctx: Context, call_next: Next) -> Reply | None:
     event = ctx.event
-    if event.kind in ("text", "voice") and ctx.text:
+    if ctx.dialog is not None and ctx.dialog.state == CLARIFY_STATE:
+        _resolve_clarification(ctx)
+    if ctx.nlu is None and event.kind in ("text", "voice") and ctx.text:
         ctx.nlu = ctx.services.nlu.understand(ctx.text, now=ctx.now)
     elif event.event == "click" and (event.event_key or "").startswith(MENU_INTENT_PREFIX):
         ctx.nlu = MenuIntent(intent=event.event_key[len(MENU_INTENT_PREFIX):])
     return await call_next(ctx)
+
+
+def _resolve_clarification(ctx: Context) -> None:
+    """A digit after "您是想：1… 2…" picks that intent for the sentence the resident said first."""
+    data = ctx.dialog.data
+    ctx.dialog.finish()
+    options, answer = data.get("options", []), ctx.text.strip().rstrip("。.")
+    if not (answer.isdigit() and 1 <= int(answer) <= len(options)):
+        return
+    original = data.get("text", "")
+    understood = ctx.services.nlu.understand(original, now=ctx.now)
+    ctx.nlu = MenuIntent(intent=options[int(answer) - 1], slots=dict(understood.slots),
+                         normalized=understood.normalized)
+    ctx.extras["clarified_text"] = original
 
 
 def _lock_key(account: str, openid: str) -> int:

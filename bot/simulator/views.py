@@ -94,7 +94,12 @@ def _resident_json(resident: Resident, building: str | None) -> dict[str, Any]:
 
 
 async def send(request: web.Request) -> web.Response:
-    """Send one resident action through the real endpoint and return the passive reply."""
+    """Send one resident action through the real endpoint and return the passive reply.
+
+    JSON only: a cross-site form cannot send that without a CORS preflight, which we never allow.
+    """
+    if request.content_type != "application/json":
+        return _bad("请以 JSON 发送", 415)
     try:
         data = await request.json()
     except ValueError:

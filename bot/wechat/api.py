@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.wechat.http import WeChatApiError, WeChatUnavailable, exchange, mask, parse_json
+from bot.wechat.http import TokenFetchError, WeChatApiError, WeChatUnavailable, exchange, mask, parse_json
 
 if TYPE_CHECKING:
     from bot.wechat.token import TokenManager
 
-__all__ = ["WeChatApi", "WeChatApiError", "WeChatUnavailable", "TOKEN_ERRORS"]
+__all__ = ["WeChatApi", "WeChatApiError", "WeChatUnavailable", "TokenFetchError", "TOKEN_ERRORS"]
 
 log = logging.getLogger("linli.wechat.api")
 

@@ -29,6 +29,13 @@ class WeChatApiError(Exception):
         self.errmsg = errmsg
 
 
+class TokenFetchError(WeChatApiError):
+    """Fetching the access_token was refused (wrong secret 40125, IP not whitelisted 40164, ...).
+
+    An operator can fix this, so outbound messages wait and retry instead of failing at once.
+    """
+
+
 class WeChatUnavailable(Exception):
     """WeChat could not be reached or gave no usable answer; retry later."""
 

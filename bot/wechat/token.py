@@ -22,7 +22,7 @@ from typing import Callable
 
 import aiohttp
 
-from bot.wechat.http import WeChatUnavailable, call_json, mask
+from bot.wechat.http import TokenFetchError, WeChatApiError, WeChatUnavailable, call_json, mask
 from storage import tokens as token_rows
 from storage.db import Database
 
@@ -122,7 +122,12 @@ class TokenManager:
     async def _fetch(self, force: bool) -> tuple[str, int]:
         body = {"grant_type": "client_credential", "appid": self.appid, "secret": self._secret,
                 "force_refresh": force}
-        data = await call_json(self._http, "POST", self._url, timeout=self._timeout, body=body)
+        try:
+            data = await call_json(self._http, "POST", self._url, timeout=self._timeout, body=body)
+        except WeChatApiError as exc:
+            log.error("WeChat refused an access_token for %s: errcode %s %s (check the AppSecret and the "
+                      "IP whitelist)", self.appid, exc.errcode, exc.errmsg)
+            raise TokenFetchError(exc.errcode, exc.errmsg) from None
         token, expires_in = data.get("access_token"), data.get("expires_in")
         if not isinstance(token, str) or not token or not isinstance(expires_in, int):
             raise WeChatUnavailable("stable_token: answer without access_token/expires_in")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.wechat.api import WeChatApi, WeChatApiError, WeChatUnavailable
+from bot.wechat.api import TokenFetchError, WeChatApi, WeChatApiError, WeChatUnavailable
 from bot.wechat.fake_api import SAMPLE_JPEG
 from bot.wechat.token import TokenManager
 from tests.conftest import TEST_APPID, TEST_SECRET
@@ -123,7 +123,7 @@ async def test_network_down_is_unavailable(db, http):
 async def test_timeout_is_unavailable(api, fake_wechat):
     await api.send_text("o1", "warm up")
     api._timeout = 0.05
-    fake_wechat.delay = 0.5
+    fake_wechat.delay = 0.2
     with pytest.raises(WeChatUnavailable):
         await api.send_text("o1", "slow")
 
@@ -146,4 +146,4 @@ async def test_wrong_secret_is_an_api_error(db, http, fake_wechat):
     tokens = TokenManager(db, http, base_url=fake_wechat.base_url, appid=TEST_APPID, secret="wrong", timeout=2)
     with pytest.raises(WeChatApiError) as info:
         await tokens.get()
-    assert info.value.errcode == 40125
+    assert info.value.errcode == 40125 and isinstance(info.value, TokenFetchError)
