@@ -37,7 +37,7 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(65536, ge=1024)
     reply_deadline_seconds: float = Field(4.0, gt=0, le=4.8)
     timestamp_window_seconds: int = Field(300, ge=0)
-    simulator: bool = True
+    simulator: bool = False  # the resident simulator page; the demo turns it on
 
 
 class DatabaseSettings(_Section):

@@ -17,7 +17,7 @@ import signal
 import socket
 import tomllib
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,6 @@ class DemoHandle:
     fake: FakeWeChat
     runner: web.AppRunner
     base_url: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def simulator_url(self) -> str:

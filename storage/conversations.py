@@ -6,15 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
-from storage.sql import upsert_insert
 
 
-async def get_or_create(session: AsyncSession, *, community_id: int, resident_id: int) -> Conversation:
+async def load(session: AsyncSession, *, community_id: int, resident_id: int) -> Conversation:
+    """The resident's conversation; a new one is only added to the session (inserted on first change)."""
     conversation = await session.scalar(select(Conversation).where(Conversation.resident_id == resident_id))
     if conversation is None:
-        await session.execute(upsert_insert(session, Conversation)
-                              .values(community_id=community_id, resident_id=resident_id, data={})
-                              .on_conflict_do_nothing(index_elements=["resident_id"]))
-        conversation = await session.scalar(select(Conversation).where(Conversation.resident_id == resident_id))
-    assert conversation is not None
+        conversation = Conversation(community_id=community_id, resident_id=resident_id, data={}, handoff=False,
+                                    misunderstood=0)
     return conversation

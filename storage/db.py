@@ -1,6 +1,7 @@
 """Engine and sessions: SQLite (WAL) as the embedded default, PostgreSQL in production.
 
-SQLite transactions begin with BEGIN IMMEDIATE: a deferred transaction that reads and then
+SQLite uses a single connection per process, so transactions queue in asyncio; they begin with
+BEGIN IMMEDIATE: a deferred transaction that reads and then
 writes can fail at once with SQLITE_BUSY when another writer committed in between, whereas an
 immediate one simply waits its turn (busy_timeout). Keep write transactions short.
 """
@@ -44,8 +45,9 @@ class Database:
 def _create_engine(url, *, echo: bool, pool_size: int) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         _ensure_parent_dir(url.database)
-        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0,
-                                     connect_args={"timeout": 15})
+        # One connection: SQLite has one writer anyway, and queueing in asyncio is fair and cheap,
+        # whereas several connections contending make SQLite's busy handler sleep (up to 100 ms).
+        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, connect_args={"timeout": 15})
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -23,6 +23,7 @@ class Dialog:
         self.now = now
         self.ttl = ttl
         self.expired_state: str | None = None
+        self.changed = False
         if row.state and row.expires_at and row.expires_at <= now:
             self.expired_state = row.state
             self._clear()
@@ -37,6 +38,7 @@ class Dialog:
 
     def goto(self, state: str, **data: Any) -> None:
         """Move to a step, merging data; every step renews the expiry."""
+        self.changed = True
         self.row.state = state
         self.row.data = {**(self.row.data or {}), **data}
         self.row.expires_at = self.now + self.ttl
@@ -45,6 +47,7 @@ class Dialog:
         self._clear()
 
     def _clear(self) -> None:
+        self.changed = self.changed or self.row.state is not None
         self.row.state = None
         self.row.data = {}
         self.row.expires_at = None
@@ -54,14 +57,17 @@ class Dialog:
         return bool(self.row.handoff)
 
     def start_handoff(self) -> None:
+        self.changed = True
         self.row.handoff = True
         self.row.handoff_at = self.now
 
     def end_handoff(self) -> None:
+        self.changed = True
         self.row.handoff = False
 
     def note_understood(self, understood: bool) -> int:
         """Count consecutive misunderstandings (staff take over after two)."""
+        self.changed = True
         self.row.misunderstood = 0 if understood else (self.row.misunderstood or 0) + 1
         return self.row.misunderstood
 

@@ -125,13 +125,17 @@ async def db_session(ctx: Context, call_next: Next) -> Reply | None:
 
 async def resident_and_dialog(ctx: Context, call_next: Next) -> Reply | None:
     assert ctx.session is not None
-    resident = await residents.get_or_create(ctx.session, community_id=ctx.community_id, openid=ctx.event.openid)
-    if not ctx.event.is_event or ctx.event.event in ("subscribe", "scan", "click"):
-        resident.last_inbound_at = ctx.now  # opens the 48-hour customer-service window
-    row = await conversations.get_or_create(ctx.session, community_id=ctx.community_id, resident_id=resident.id)
+    event = ctx.event
+    inbound = not event.is_event or event.event in ("subscribe", "scan", "click")
+    resident = await residents.touch(ctx.session, community_id=ctx.community_id, openid=event.openid,
+                                     now=ctx.now, inbound=inbound)
+    row = await conversations.load(ctx.session, community_id=ctx.community_id, resident_id=resident.id)
     ctx.resident = resident
     ctx.dialog = Dialog(row, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
-    return await call_next(ctx)
+    reply = await call_next(ctx)
+    if row.id is None and ctx.dialog.changed:
+        ctx.session.add(row)
+    return reply
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+from datetime import datetime
+
+import pytest
+
+from nlp.timephrase import SHANGHAI, parse_time
+
+
+def at(*args):
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("明天下午三点", at(2026, 11, 24, 15, 0)),
+        ("明天下午3点半", at(2026, 11, 24, 15, 30)),
+        ("周六上午", at(2026, 11, 28, 9, 0)),
+        ("周六", at(2026, 11, 28, 9, 0)),
+        ("下周一", at(2026, 11, 30, 9, 0)),
+        ("后天", at(2026, 11, 25, 9, 0)),
+        ("大后天", at(2026, 11, 26, 9, 0)),
+        ("今晚8点", at(2026, 11, 23, 20, 0)),
+        ("3月5日", at(2027, 3, 5, 9, 0)),  # already past this year -> next year
+        ("12月1号上午10:30", at(2026, 12, 1, 10, 30)),
+        ("这周五下午", at(2026, 11, 27, 15, 0)),
+        ("三天后", at(2026, 11, 26, 9, 0)),
+        ("明早7点", at(2026, 11, 24, 7, 0)),
+        ("下午2点", at(2026, 11, 23, 14, 0)),
+        ("3点", at(2026, 11, 23, 15, 0)),  # said at 10:00: the afternoon
+        ("9点", at(2026, 11, 23, 21, 0)),  # 9:00 has passed, 21:00 has not
+        ("星期天", at(2026, 11, 29, 9, 0)),
+    ],
+)
+def test_time_phrases(now, text, expected):
+    got = parse_time(text, now)
+    assert got == expected
+    assert got.utcoffset().total_seconds() == 8 * 3600
+
+
+@pytest.mark.parametrize("text", ["楼道灯坏了", "楼上半夜拖椅子", "晚上太吵", "我上周报修的灯", ""])
+def test_no_time(now, text):
+    assert parse_time(text, now) is None
+
+
+def test_time_slot_in_understanding(engine, now):
+    u = engine.understand("明天下午三点来修3栋的灯", now=now)
+    assert u.slots["time"] == at(2026, 11, 24, 15, 0)
+    assert u.to_dict()["slots"]["time"] == "2026-11-24T15:00:00+08:00"
