@@ -7,12 +7,16 @@ twice — or after residents have chatted — changes nothing that is already th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+import nlp
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import communities
+from storage import communities, faq
 from storage.models import Building, Grid, Resident
 from storage.sql import upsert_insert
 
@@ -57,7 +61,14 @@ async def seed(session: AsyncSession, *, slug: str = COMMUNITY_SLUG, name: str =
     grid_ids = await _grids(session, community_id)
     building_ids = await _buildings(session, community_id, grid_ids)
     await _residents(session, community_id, building_ids)
+    await faq.add_missing(session, community_id, demo_faq())
     return community_id
+
+
+def demo_faq() -> list[dict]:
+    """The FAQ shipped with the NLU package, as a community's starting point."""
+    path = Path(nlp.__file__).with_name("data") / "faq_demo.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 async def _grids(session: AsyncSession, community_id: int) -> dict[str, int]:

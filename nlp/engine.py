@@ -7,13 +7,14 @@ a resident's message must always get a reply, so a bug degrades to intent "other
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from nlp import rules
-from nlp.features import MAX_CHARS, featurize
+from nlp.features import message_features
 from nlp.intents import INTENTS
 from nlp.model import IntentModel
 from nlp.normalize import normalize
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 # Chosen by 5-fold cross-validation on our own data (see bench/RESULTS.md): above it, the
 # out-of-fold accuracy of confident answers is ~0.95; below it the bot asks back.
 DEFAULT_THRESHOLD = 0.5
-MAX_INPUT_CHARS = 2000  # slots look this far; the classifier looks at MAX_CHARS
+MAX_INPUT_CHARS = 1000  # normalisation and slots look this far; the classifier at features.MAX_CHARS
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -99,8 +100,7 @@ class NluEngine:
         return Understanding(intent, score, ranked[:3], score >= self.threshold, slots, norm)
 
     def _ranked(self, norm: str) -> list[tuple[str, float]]:
-        head = norm[:MAX_CHARS]
-        probs = self.model.probabilities(featurize(head, self.tokenizer.words(head)))
+        probs = self.model.probabilities(message_features(norm, self.tokenizer.words))
         return sorted(zip(self.model.classes, probs), key=lambda p: -p[1])
 
 
@@ -111,4 +111,10 @@ def load_engine(threshold: float | None = None, model_path: str | None = None) -
     if unknown:
         raise ValueError(f"model has intents not in INTENTS: {sorted(unknown)}")
     tokenizer = WordTokenizer()
-    return NluEngine(model, tokenizer, DEFAULT_THRESHOLD if threshold is None else threshold)
+    engine = NluEngine(model, tokenizer, DEFAULT_THRESHOLD if threshold is None else threshold)
+    engine.understand("你好")  # first use loads OpenCC's character set and compiles regexes
+    # jieba's prefix dictionary and the model are ~200k long-lived container objects; a full
+    # cyclic-GC pass over them is a 3-5 ms pause in the middle of some message. Freezing moves
+    # everything alive now out of the collector's view (they are never freed anyway).
+    gc.freeze()
+    return engine

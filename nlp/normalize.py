@@ -52,45 +52,34 @@ def _traditional_chars() -> frozenset[str]:
 
 def to_simplified(text: str) -> str:
     """Traditional -> simplified, skipping OpenCC when no character needs it."""
-    trad = _traditional_chars()
-    if not any(ch in trad for ch in text):
+    if _traditional_chars().isdisjoint(text):
         return text
     return _t2s().convert(text)
 
 
 # --- characters ------------------------------------------------------------------------------
 
-_EMOJI_RANGES = (
-    (0x1F000, 0x1FAFF),  # emoji, symbols, pictographs, mahjong/cards
-    (0x2600, 0x27BF),  # misc symbols, dingbats
-    (0x2B00, 0x2BFF),  # arrows, stars
-    (0xFE00, 0xFE0F),  # variation selectors
-    (0xE000, 0xF8FF),  # private use (WeChat's own [表情] glyphs when pasted)
-    (0x1F1E6, 0x1F1FF),  # flags
-    (0xE0000, 0xE007F),  # tags
+# Emoji, pictographs, symbols, variation selectors, private use (WeChat's own glyphs when
+# pasted), tags, C0/C1 controls (tab and newline are kept for tidy_spacing), zero-width
+# and bidi format characters, lone surrogates. One regex: a per-character Python loop
+# cost ~1 ms on a long message.
+_DROPPED = re.compile(
+    "["
+    "\U0001F000-\U0001FAFF\U000E0000-\U000E007F"
+    "\u2190-\u21FF\u2300-\u23FF\u25A0-\u25FF\u2600-\u27BF\u2B00-\u2BFF"
+    "\uFE00-\uFE0F\uE000-\uF8FF\uFFF0-\uFFFF"
+    "\x00-\x08\x0B-\x1F\x7F-\x9F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF"
+    "\uD800-\uDFFF"
+    "]+"
 )
 _WECHAT_EMOTICON = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[a-zA-Z]{1,10})\]")
-
-
-def _is_dropped(ch: str) -> bool:
-    """Emoji, control and format characters carry no intent (and break regexes)."""
-    cp = ord(ch)
-    for lo, hi in _EMOJI_RANGES:
-        if lo <= cp <= hi:
-            return True
-    cat = unicodedata.category(ch)
-    if cat in ("Cc", "Cf", "Co", "Cs", "Cn"):
-        return ch not in "\n\t"
-    return cat == "So"
 
 
 def clean_chars(text: str) -> str:
     """NFKC (full-width -> half-width, compatibility forms) and drop emoji/control chars."""
     text = unicodedata.normalize("NFKC", text)
     text = _WECHAT_EMOTICON.sub(" ", text)  # "[捂脸]" typed as text by WeChat
-    if text.isascii():
-        return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
-    return "".join(ch for ch in text if not _is_dropped(ch))
+    return _DROPPED.sub("", text)
 
 
 # --- whitespace and punctuation ---------------------------------------------------------------

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 
-from nlp.features import FEATURIZER_VERSION, featurize
+from nlp.features import FEATURIZER_VERSION, message_features
 from nlp.intents import INTENTS
 from nlp.model import ARTIFACT_FORMAT, IntentModel
 from nlp.normalize import normalize
@@ -82,8 +82,7 @@ def data_hash(examples: list[Example]) -> str:
 def featurize_all(texts: list[str], tokenizer: WordTokenizer) -> list[dict[str, int]]:
     out = []
     for text in texts:
-        norm = normalize(text)
-        out.append(featurize(norm, tokenizer.words(norm)))
+        out.append(message_features(normalize(text), tokenizer.words))
     return out
 
 

@@ -94,7 +94,7 @@ def test_very_long_input(engine, now):
     text = "3栋楼道灯坏了，" + "啊" * 6000
     u = engine.understand(text, now=now)
     assert u.intent in INTENTS
-    assert len(u.normalized) <= 2000
+    assert len(u.normalized) <= 1000
 
 
 def test_non_str_input_does_not_raise(engine, now):
