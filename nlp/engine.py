@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 # Chosen by 5-fold cross-validation on our own data (see bench/RESULTS.md): above it, the
 # out-of-fold accuracy of confident answers is ~0.95; below it the bot asks back.
 DEFAULT_THRESHOLD = 0.5
-MAX_INPUT_CHARS = 1000  # normalisation and slots look this far; the classifier at features.MAX_CHARS
+# Long messages keep their head and tail, where residents put the request, the address and
+# the phone number; the classifier reads at most features.MAX_CHARS of the head.
+HEAD_CHARS = 400
+TAIL_CHARS = 100
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -62,7 +65,9 @@ class NluEngine:
         self.threshold = threshold
 
     def normalize(self, text: str) -> str:
-        return normalize(text[:MAX_INPUT_CHARS])
+        if len(text) > HEAD_CHARS + TAIL_CHARS:
+            text = f"{text[:HEAD_CHARS]}\n{text[-TAIL_CHARS:]}"
+        return normalize(text)
 
     def tokenize(self, text: str) -> list[str]:
         """Words of the normalised text (for the FAQ index and other search)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from operator import mul
 from importlib import resources
 
 ARTIFACT_FORMAT = 1
@@ -21,21 +22,23 @@ def default_artifact_path() -> str:
 
 
 class IntentModel:
-    """Multinomial logistic regression over hashed-free sparse features."""
+    """Multinomial logistic regression over sparse features, weights stored class-major."""
 
-    def __init__(self, classes: list[str], bias: list[float], features: dict[str, tuple], meta: dict) -> None:
+    def __init__(self, classes: list[str], bias: list[float], features: dict[str, list], meta: dict) -> None:
         self.classes = classes
         self.bias = bias
-        self.features = features
         self.meta = meta
+        self.index = {f: i for i, f in enumerate(features)}
+        self.idf = [row[0] for row in features.values()]
+        # One flat list per class: scoring a class is then a C-level sum over a map.
+        self.weights = [[row[k + 1] for row in features.values()] for k in range(len(classes))]
 
     @classmethod
     def from_dict(cls, data: dict) -> "IntentModel":
         if data.get("format") != ARTIFACT_FORMAT:
             raise ValueError(f"intent model format {data.get('format')!r}, expected {ARTIFACT_FORMAT}")
-        features = {f: (row[0], tuple(row[1:])) for f, row in data["features"].items()}
         meta = {k: v for k, v in data.items() if k not in ("features", "bias", "classes")}
-        return cls(list(data["classes"]), list(data["bias"]), features, meta)
+        return cls(list(data["classes"]), list(data["bias"]), data["features"], meta)
 
     @classmethod
     def load(cls, path: str | None = None) -> "IntentModel":
@@ -44,26 +47,21 @@ class IntentModel:
 
     def probabilities(self, counts: dict[str, int]) -> list[float]:
         """Softmax over the linear scores; the uniform prior when no feature is known."""
-        acc = [0.0] * len(self.classes)
-        norm_sq = 0.0
-        feats = self.features
+        index, idf, log = self.index, self.idf, math.log
+        rows, values = [], []
         for feature, count in counts.items():
-            entry = feats.get(feature)
-            if entry is None:
-                continue
-            value = (1.0 + math.log(count)) * entry[0]
-            norm_sq += value * value
-            acc = [a + value * w for a, w in zip(acc, entry[1])]
+            i = index.get(feature)
+            if i is not None:
+                rows.append(i)
+                values.append(idf[i] * (1.0 + log(count)) if count > 1 else idf[i])
+        norm_sq = sum(map(mul, values, values))
         scale = 1.0 / math.sqrt(norm_sq) if norm_sq > 0 else 0.0
-        logits = [b + scale * a for a, b in zip(acc, self.bias)]
+        logits = [b + scale * sum(map(mul, values, map(w.__getitem__, rows))) for w, b in zip(self.weights, self.bias)]
         top = max(logits)
         exps = [math.exp(x - top) for x in logits]
         total = sum(exps)
         return [e / total for e in exps]
 
-    def known_fraction(self, counts: dict[str, int]) -> float:
-        """Share of the message's features seen in training: low means out of domain."""
-        if not counts:
-            return 0.0
-        known = sum(1 for f in counts if f in self.features)
-        return known / len(counts)
+    @property
+    def n_features(self) -> int:
+        return len(self.index)

@@ -28,26 +28,28 @@ def _t2s():
 
 @functools.lru_cache(maxsize=1)
 def _traditional_chars() -> frozenset[str]:
-    """Characters that OpenCC's t2s would change.
+    """Characters that occur only in traditional text.
 
-    OpenCC (pure Python) costs ~2 µs a character; most messages are already simplified, so
-    a set lookup lets them skip the conversion entirely.
+    OpenCC (pure Python) costs ~2 µs a character, so a message is converted only when it
+    holds one of these. Excluded: characters that are also simplified (keys of
+    STCharacters, or targets of TSCharacters such as "么", "覆", "沈"), which plenty of
+    simplified messages contain.
     """
     import opencc
 
     base = os.path.join(os.path.dirname(opencc.__file__), "dictionary")
-    chars: set[str] = set()
+    simplified: set[str] = set()
+    candidates: set[str] = set()
+    with open(os.path.join(base, "STCharacters.txt"), encoding="utf-8") as f:
+        simplified.update(line.split("\t", 1)[0] for line in f)
     with open(os.path.join(base, "TSCharacters.txt"), encoding="utf-8") as f:
         for line in f:
             key, _, value = line.rstrip("\n").partition("\t")
-            if len(key) == 1 and key not in value.split(" "):
-                chars.add(key)
-    with open(os.path.join(base, "TSPhrases.txt"), encoding="utf-8") as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").partition("\t")
-            first = value.split(" ")[0]
-            chars.update(k for k, v in zip(key, first) if k != v)
-    return frozenset(chars)
+            targets = value.split(" ")
+            simplified.update("".join(targets))
+            if len(key) == 1 and key not in targets:
+                candidates.add(key)
+    return frozenset(candidates - simplified)
 
 
 def to_simplified(text: str) -> str:

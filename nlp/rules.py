@@ -32,13 +32,20 @@ _RULES: list[tuple[re.Pattern, str, dict]] = [
     (_whole(r"(?:我的)?积分(?:明细|记录)|(?:我的)?兑换记录"), "points_query", {"action": "history"}),
     (_whole(r"(?:我的)?积分(?:排名|排行榜?|榜)"), "points_query", {"action": "rank"}),
     (_whole(r"积分(?:超市|商城)|积分兑换|兑换"), "points_query", {"action": "mall"}),
-    (_whole(r"(?:查询?)?(?:我的)?(?:工单|报修|投诉)(?:进度|记录)?|查进度|工单进度"), "ticket_status", {}),
+    (_whole(r"(?:查询?|查一下)(?:我的)?(?:工单|报修|投诉)(?:进度|记录)?|我的(?:工单|报修|投诉)(?:进度|记录)?"
+            r"|工单(?:进度|记录)?|(?:报修|投诉)(?:进度|记录)|查进度"), "ticket_status", {}),
     (_whole(r"志愿活动(?:列表)?|活动列表|近期活动|最新活动|志愿者活动"), "volunteer_signup", {"action": "list"}),
     (_whole(r"我的(?:报名|活动)"), "volunteer_signup", {"action": "mine"}),
     (_whole(r"(?:活动)?签到"), "volunteer_signup", {"action": "checkin"}),
+    (_whole(r"(?:我要|我想)?(?:投诉|举报)(?:一下)?"), "complaint", {}),
+    (_whole(r"(?:我要|我想)?报(?:个)?修(?:一下)?"), "repair", {}),
+    (_whole(r"(?:我要|我想|我有个?)?(?:提个?)?(?:建议|意见)"), "suggestion", {}),
+    (_whole(r"(?:我要|我想)?咨询(?:一下)?"), "consult", {}),
     (_whole(r"你好|您好|你们好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|早上好|上午好|下午好|晚上好|早安"), "greeting", {}),
     (_whole(r"帮助|菜单|主菜单|功能菜单|帮助菜单|help|menu|\?"), "greeting", {"action": "menu"}),
     (_whole(r"谢谢(?:你|你们|啦)?|多谢|感谢|thanks|thank you|thx"), "greeting", {"action": "thanks"}),
+    (_whole(r"good morning|morning|3q|ok|okay|好的?|好嘞|行|收到|知道了|明白了?|了解了?|懂了|嗯+|哦+|噢+"), "greeting", {"action": "ack"}),
+    (_whole(r"再见|拜拜|bye|晚安|下次再聊"), "greeting", {"action": "bye"}),
     (re.compile(r"取消|算了|不用了|退出|cancel"), "other", {"action": "cancel"}),
 ]
 

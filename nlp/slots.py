@@ -86,8 +86,10 @@ _YELLOW = re.compile(
     r"|电梯.{0,4}(?:坏|停|不动)|违建|加盖|化粪池|井盖"
 )
 
-_AREA = r"(?P<area>[东西南北中]区|[a-z]区|\d{1,2}期|[东西南北]苑|[东西南北]院)?"
-_BUILDING = re.compile(rf"{_AREA}\s*(?P<b>\d{{1,3}})\s*(?:栋|号楼|幢|座)")
+# The area ("东区", "二期") is looked for just before the number: a leading optional group
+# would be tried at every position of a long message.
+_AREA_BEFORE = re.compile(r"(?:[东西南北中]区|[a-z]区|\d{1,2}期|[东西南北][苑院])\s*$")
+_BUILDING = re.compile(r"(?<!\d)(?P<b>\d{1,3})\s*(?:栋|号楼|幢|座)")
 _UNIT = re.compile(r"(?P<u>\d{1,2})\s*单元")
 _ROOM = re.compile(r"(?:单元|栋|幢|号楼)\s*(?P<r>\d{3,4})(?:室|号|房)?|(?<!\d)(?P<r2>\d{3,4})\s*(?:室|号房)")
 _DASHED = re.compile(r"(?<![\d-])(?P<b>\d{1,3})-(?P<u>\d{1,2})-(?P<r>\d{3,4})(?![\d-])")
@@ -129,7 +131,8 @@ def address_slots(text: str) -> dict:
         out = {"building": f"{int(m.group('b'))}栋", "unit": int(m.group("u")), "room": m.group("r")}
     else:
         if m := _BUILDING.search(text):
-            area = (m.group("area") or "").upper()
+            before = _AREA_BEFORE.search(text, max(0, m.start() - 4), m.start())
+            area = before.group(0).strip().upper() if before else ""
             out["building"] = f"{area}{int(m.group('b'))}栋"
         if m := _UNIT.search(text):
             out["unit"] = int(m.group("u"))

@@ -4,7 +4,8 @@ Defaults when a phrase names a day but no clock time (documented in nlp/README.m
 早上 8:00, 上午 9:00, 中午 12:00, 下午 15:00, 傍晚 18:00, 晚上 20:00, 凌晨 6:00, and a
 bare day ("后天", "下周一") 9:00, the start of office hours. A weekday alone ("周六") is the
 next such day, today included; "下周X" is that day in the next calendar week (weeks start
-on Monday). A time that has already passed today with no day named moves to tomorrow.
+on Monday). A clock time 1-6 with no period word is afternoon ("明天3点" = 15:00). A time
+that has already passed today with no day named moves to tomorrow.
 A period word alone ("晚上", "半夜") is not a time: complaints use it to describe, not to book.
 """
 
@@ -47,6 +48,9 @@ _RE_IN_DAYS = re.compile(rf"{_N}天(?:后|以后|之后)")
 _RE_WEEKDAY = re.compile(r"(下下|下个?|这个?|本)?(?:周|星期|礼拜)([一二三四五六日天末1-7])")
 _RE_NEXT_WEEK = re.compile(r"下个?(?:周|星期|礼拜)(?![一二三四五六日天末1-7])")
 _RE_CLOCK = re.compile(rf"{_N}(?:点|时)(?:(半)|(一刻)|(三刻)|{_N}分?)?")
+# "亮一点" (a bit brighter), "两点建议" (two points): a Chinese-numeral hour is a clock time only
+# next to a day or period word, or followed by a clock word.
+_CLOCK_TAIL = re.compile(r"钟|半|整|一刻|三刻|多|左右|前|以前|之前|后|以后|之后|[\d零〇一二三四五六七八九十]+分")
 _RE_HHMM = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
 
 
@@ -56,7 +60,7 @@ def parse_time(text: str, now: datetime) -> datetime | None:
     day, day_named = _day(text, now)
     period_m = _RE_PERIOD.search(text)
     period = period_m.group(0) if period_m else None
-    clock = _clock(text)
+    clock = _clock(text, context=day is not None or period is not None)
     if day is None and clock is None:
         return None  # "晚上" alone is too vague ("楼上半夜拖椅子" names no appointment)
     base = day or now.date()
@@ -122,12 +126,15 @@ def _weekday(today, prefix: str, char: str):
     return today + timedelta(days=(target - today.weekday()) % 7)
 
 
-def _clock(text: str) -> tuple[int, int] | None:
+def _clock(text: str, context: bool) -> tuple[int, int] | None:
     if m := _RE_HHMM.search(text):
         return int(m.group(1)), int(m.group(2))
     for m in _RE_CLOCK.finditer(text):
         hour = cn_to_int(m.group(1))
         if hour is None or hour > 24:
+            continue
+        has_minutes = any(m.group(g) for g in (2, 3, 4, 5))
+        if not (context or has_minutes or m.group(1).isdigit() or _CLOCK_TAIL.match(text, m.end())):
             continue
         if m.group(2):
             minute = 30
@@ -147,7 +154,9 @@ def _hour_minute(period: str | None, clock: tuple[int, int] | None) -> tuple[int
     if clock is None:
         return (_PERIOD_HOUR[period] if period else 9), 0
     hour, minute = clock
-    if period in _PM and hour < 12:
+    if period is None and 1 <= hour <= 6:
+        hour += 12  # appointments are in the day: "明天3点" is 15:00; 凌晨 says otherwise
+    elif period in _PM and hour < 12:
         hour += 12
     elif period == "中午" and hour < 6:
         hour += 12

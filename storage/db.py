@@ -1,7 +1,8 @@
 """Engine and sessions: SQLite (WAL) as the embedded default, PostgreSQL in production.
 
-SQLite uses a single connection per process, so transactions queue in asyncio; they begin with
-BEGIN IMMEDIATE: a deferred transaction that reads and then
+SQLite runs in the event loop through storage.inline_sqlite (statements on a local file take
+microseconds; a thread hop per statement cost ten times more), on a single connection per
+process, so transactions queue in asyncio; they begin with BEGIN IMMEDIATE: a deferred transaction that reads and then
 writes can fail at once with SQLITE_BUSY when another writer committed in between, whereas an
 immediate one simply waits its turn (busy_timeout). Keep write transactions short.
 """
@@ -14,11 +15,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.inline_sqlite import InlineConnection
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=15000",
 )
 
 
@@ -47,8 +49,10 @@ def _create_engine(url, *, echo: bool, pool_size: int) -> AsyncEngine:
         _ensure_parent_dir(url.database)
         # One connection: SQLite has one writer anyway, and queueing in asyncio is fair and cheap,
         # whereas several connections contending make SQLite's busy handler sleep (up to 100 ms).
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, connect_args={"timeout": 15})
-        _configure_sqlite(engine)
+        database = url.database or ":memory:"
+        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0,
+                                     async_creator=lambda: InlineConnection.connect(database, pragmas=SQLITE_PRAGMAS))
+        _begin_immediately(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -58,15 +62,7 @@ def _ensure_parent_dir(database: str | None) -> None:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-        cursor.close()
-
+def _begin_immediately(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

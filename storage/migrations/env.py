@@ -3,9 +3,8 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import _configure_sqlite
+from storage.db import Database
 from storage.models import Base
 
 target_metadata = Base.metadata
@@ -19,14 +18,11 @@ def _run(connection) -> None:
 
 
 async def _run_async() -> None:
-    url = context.config.get_main_option("sqlalchemy.url")
-    engine = create_async_engine(url)
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
-    async with engine.connect() as connection:
+    database = Database(context.config.get_main_option("sqlalchemy.url"))
+    async with database.engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
-    await engine.dispose()
+    await database.dispose()
 
 
 if context.is_offline_mode():

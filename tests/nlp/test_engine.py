@@ -1,8 +1,10 @@
 import json
+import os
 
 import pytest
 
 from nlp import INTENTS, Understanding, load_engine
+from nlp.train import load_examples
 
 ISSUE_TABLE = [
     ("楼上半夜拖椅子吵得睡不着", "complaint"),
@@ -94,7 +96,7 @@ def test_very_long_input(engine, now):
     text = "3栋楼道灯坏了，" + "啊" * 6000
     u = engine.understand(text, now=now)
     assert u.intent in INTENTS
-    assert len(u.normalized) <= 1000
+    assert len(u.normalized) <= 501
 
 
 def test_non_str_input_does_not_raise(engine, now):
@@ -105,3 +107,21 @@ def test_non_str_input_does_not_raise(engine, now):
 def test_default_now_is_used(engine):
     u = engine.understand("明天上午来修")
     assert u.slots["time"].tzinfo is not None
+
+
+def test_long_input_keeps_head_and_tail_slots(engine, now):
+    text = "3栋2单元楼道灯坏了。" + "情况是这样的" * 300 + "联系电话13812345678"
+    u = engine.understand(text, now=now)
+    assert u.slots["address"] == "3栋2单元"
+    assert u.slots["phone"] == "13812345678"
+
+
+def test_fresh_messages_not_in_training(engine):
+    """40 messages written apart from the training data, one per line in data/dev_messages.jsonl."""
+    path = os.path.join(os.path.dirname(__file__), "data", "dev_messages.jsonl")
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    training = {e.text for e in load_examples()}
+    assert not any(r["text"] in training for r in rows)
+    right = sum(engine.understand(r["text"]).intent == r["intent"] for r in rows)
+    assert right / len(rows) >= 0.9

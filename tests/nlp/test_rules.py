@@ -28,6 +28,16 @@ from nlp import rules
         ("菜单", "greeting", {"action": "menu"}),
         ("谢谢", "greeting", {"action": "thanks"}),
         ("取消", "other", {"action": "cancel"}),
+        ("好的", "greeting", {"action": "ack"}),
+        ("嗯嗯", "greeting", {"action": "ack"}),
+        ("收到", "greeting", {"action": "ack"}),
+        ("拜拜", "greeting", {"action": "bye"}),
+        ("我要投诉", "complaint", {}),
+        ("我要报修", "repair", {}),
+        ("报个修", "repair", {}),
+        ("我有个建议", "suggestion", {}),
+        ("提建议", "suggestion", {}),
+        ("我要咨询", "consult", {}),
     ],
 )
 def test_rule_hits(text, intent, slots):

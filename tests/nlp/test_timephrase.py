@@ -37,7 +37,7 @@ def test_time_phrases(now, text, expected):
     assert got.utcoffset().total_seconds() == 8 * 3600
 
 
-@pytest.mark.parametrize("text", ["楼道灯坏了", "楼上半夜拖椅子", "晚上太吵", "我上周报修的灯", ""])
+@pytest.mark.parametrize("text", ["楼道灯坏了", "楼上半夜拖椅子", "晚上太吵", "我上周报修的灯", "", "灯能不能换个亮一点的", "我有两点建议"])
 def test_no_time(now, text):
     assert parse_time(text, now) is None
 
