@@ -28,4 +28,5 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("jieba").setLevel(logging.WARNING)
+    for noisy in ("jieba", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

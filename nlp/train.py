@@ -106,8 +106,11 @@ def fit(examples: list[Example], tokenizer: WordTokenizer, c: float = C, feats=N
     x = csr_matrix((vals, (rows, cols)), shape=(len(feats), len(vocab)), dtype=np.float64)
     classes = [i for i in INTENTS if any(e.intent == i for e in examples)]
     y = np.array([classes.index(e.intent) for e in examples])
+    from threadpoolctl import threadpool_limits
+
     clf = LogisticRegression(C=c, max_iter=5000, tol=1e-6, class_weight="balanced")
-    clf.fit(x, y)
+    with threadpool_limits(limits=1):  # one BLAS thread: the same sums in the same order
+        clf.fit(x, y)
     coef = clf.coef_
     features = {}
     for f, i in index.items():
