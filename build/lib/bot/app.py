@@ -1,0 +1,131 @@
+"""The app factory: one aiohttp application, one cleanup context per resource (aiohttp's pattern)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import AsyncIterator, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot import keys
+from bot.config import Settings
+from bot.dispatcher.dispatcher import Dispatcher
+from bot.dispatcher.router import Router
+from bot.services import Services, utcnow
+from bot.wechat.endpoint import WeChatEndpoint
+from storage import communities
+from storage.db import Database
+
+log = logging.getLogger("linli.app")
+
+
+def create_app(settings: Settings, *, nlu=None, clock: Callable = utcnow, scheduler: bool = True,
+               outbox_worker: bool = True, router: Router | None = None) -> web.Application:
+    """nlu: an engine to use instead of loading one (tests share one across apps);
+    router: handlers to use instead of the product's (tests add slow or failing ones)."""
+    app = web.Application(client_max_size=settings.server.max_body_bytes)
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.append(_services(settings, nlu, clock))
+    app.cleanup_ctx.append(_wechat_apis)
+    if outbox_worker:
+        app.cleanup_ctx.append(_outbox_worker)
+    if scheduler:
+        app.cleanup_ctx.append(_scheduler)
+    app.cleanup_ctx.append(_endpoint(router))
+    add_wechat_routes(app)
+    app.router.add_get("/healthz", _healthz)
+    if settings.server.simulator:
+        from bot.simulator import add_simulator
+        add_simulator(app)
+    return app
+
+
+def _services(settings: Settings, nlu, clock):
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        db = Database(settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+        async with db.sessions.begin() as session:
+            ids = await communities.ensure(session, [(c.slug, c.name) for c in settings.communities])
+        engine = nlu if nlu is not None else await asyncio.to_thread(_load_nlu, settings)
+        app[keys.SERVICES] = Services(settings=settings, db=db, nlu=engine, community_ids=ids, clock=clock)
+        yield
+        await db.dispose()
+    return context
+
+
+def _load_nlu(settings: Settings):
+    from nlp import load_engine
+
+    return load_engine(threshold=settings.nlu.threshold)
+
+
+async def _wechat_apis(app: web.Application) -> AsyncIterator[None]:
+    from bot.wechat.api import WeChatApi
+    from bot.wechat.token import TokenManager
+
+    services, settings = app[keys.SERVICES], app[keys.SETTINGS]
+    http = aiohttp.ClientSession()
+    apis = {}
+    for account in settings.accounts:
+        tokens = TokenManager(services.db, http, base_url=settings.wechat.base_url, appid=account.appid,
+                              secret=account.secret, margin_seconds=settings.wechat.token_refresh_margin_seconds,
+                              clock=services.clock, timeout=settings.wechat.timeout_seconds)
+        apis[account.name] = WeChatApi(http, base_url=settings.wechat.base_url, tokens=tokens,
+                                       timeout=settings.wechat.timeout_seconds)
+    app[keys.APIS] = apis
+    yield
+    await http.close()
+
+
+async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    from bot.outbox_worker import OutboxWorker
+
+    services = app[keys.SERVICES]
+    worker = OutboxWorker(services.db, services.settings, app[keys.APIS], clock=services.clock)
+    app[keys.OUTBOX_WORKER] = worker
+    services.wake_outbox = worker.wake
+    task = asyncio.create_task(worker.run())
+    yield
+    await worker.stop()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    from bot.scheduler import build_scheduler
+
+    services = app[keys.SERVICES]
+    scheduler = build_scheduler(services, wake_outbox=lambda: services.wake_outbox())
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
+
+
+def _endpoint(router: Router | None):
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        from handlers import build_router
+
+        services = app[keys.SERVICES]
+        dispatcher = Dispatcher(services, router or build_router())
+        endpoint = WeChatEndpoint(services, dispatcher)
+        app[keys.DISPATCHER] = dispatcher
+        app[keys.ENDPOINT] = endpoint
+        yield
+        await endpoint.drain()
+    return context
+
+
+def add_wechat_routes(app: web.Application) -> None:
+    """Routes are added before start-up; they find the endpoint in app state at request time."""
+    async def verify(request: web.Request) -> web.StreamResponse:
+        return await request.app[keys.ENDPOINT].verify(request)
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        return await request.app[keys.ENDPOINT].receive(request)
+
+    app.router.add_get("/wechat/{account}", verify)
+    app.router.add_post("/wechat/{account}", receive)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

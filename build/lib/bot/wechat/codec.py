@@ -1,0 +1,245 @@
+"""The WeChat wire format: signatures, safe-mode AES, XML in, XML out.
+
+The only module that knows what WeChat's XML looks like. wechatpy does the AES and the XML; we
+compare signatures ourselves in constant time (wechatpy uses ``!=``) and try the previous
+EncodingAESKey when the current one fails, because keys are rotated while messages are in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import xmltodict
+from wechatpy.crypto import PrpCrypto
+from wechatpy.replies import ImageReply, TextReply
+from wechatpy.utils import to_binary
+
+from bot.config import AccountSettings
+from bot.events import IncomingEvent, Location
+from bot.replies import Image, Reply, Text
+
+_DTD = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
+
+
+class SignatureError(Exception):
+    """The request did not come from WeChat (or is too old): answer 403 and do nothing."""
+
+
+class MalformedMessage(Exception):
+    """The body cannot be a WeChat message: answer 400 and do nothing."""
+
+
+def sign(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def signature_matches(expected: str | None, *parts: str) -> bool:
+    return hmac.compare_digest(sign(*parts).encode(), (expected or "").encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The signed query string WeChat puts on every request."""
+
+    signature: str | None
+    timestamp: str
+    nonce: str
+    msg_signature: str | None = None
+    encrypt_type: str | None = None
+    echostr: str | None = None
+
+    @classmethod
+    def from_mapping(cls, query: Mapping[str, str]) -> "Query":
+        return cls(signature=query.get("signature"), timestamp=query.get("timestamp", ""),
+                   nonce=query.get("nonce", ""), msg_signature=query.get("msg_signature"),
+                   encrypt_type=query.get("encrypt_type"), echostr=query.get("echostr"))
+
+    @property
+    def encrypted(self) -> bool:
+        return (self.encrypt_type or "").lower() == "aes"
+
+
+class AccountCodec:
+    """Opens requests and seals replies for one Official Account."""
+
+    def __init__(self, account: AccountSettings, *, timestamp_window: int = 300, clock=time.time) -> None:
+        self.account = account
+        self.timestamp_window = timestamp_window
+        self.clock = clock
+        self._ciphers = [PrpCrypto(_aes_key(k)) for k in (account.encoding_aes_key,
+                                                          account.previous_encoding_aes_key) if k]
+
+    # -- URL verification (GET) -------------------------------------------------------------
+    def verify_url(self, query: Query) -> str:
+        self._check_fresh(query)
+        if not signature_matches(query.signature, self.account.token, query.timestamp, query.nonce):
+            raise SignatureError("bad signature")
+        return query.echostr or ""
+
+    # -- inbound (POST) -----------------------------------------------------------------------
+    def open(self, query: Query, body: bytes) -> str:
+        """Verify and, in the encrypted modes, decrypt; return the message XML as text."""
+        self._check_fresh(query)
+        if query.encrypted:
+            return self._open_encrypted(query, body)
+        if self.account.encryption == "safe":
+            raise SignatureError("safe mode accepts only encrypted messages")
+        if not signature_matches(query.signature, self.account.token, query.timestamp, query.nonce):
+            raise SignatureError("bad signature")
+        return _text(body)
+
+    def _open_encrypted(self, query: Query, body: bytes) -> str:
+        if not self._ciphers:
+            raise SignatureError("encrypted message but no EncodingAESKey is configured")
+        encrypt = _xml_dict(body).get("Encrypt")
+        if not isinstance(encrypt, str) or not encrypt:
+            raise MalformedMessage("no Encrypt field")
+        parts = (self.account.token, query.timestamp, query.nonce, encrypt)
+        if not signature_matches(query.msg_signature, *parts):
+            raise SignatureError("bad msg_signature")
+        for cipher in self._ciphers:
+            try:
+                return cipher.decrypt(encrypt, self.account.appid)
+            except Exception:  # wrong key, wrong AppID, bad padding: try the previous key
+                continue
+        raise MalformedMessage("cannot decrypt with the current or previous EncodingAESKey")
+
+    def _check_fresh(self, query: Query) -> None:
+        if not self.timestamp_window:
+            return
+        try:
+            age = abs(self.clock() - int(query.timestamp))
+        except ValueError:
+            raise SignatureError("bad timestamp") from None
+        if age > self.timestamp_window:
+            raise SignatureError("stale timestamp")
+
+    # -- outbound (reply) ---------------------------------------------------------------------
+    def seal(self, reply_xml: str, query: Query) -> str:
+        """Encrypt the passive reply when the request was encrypted (required in safe mode)."""
+        if not query.encrypted:
+            return reply_xml
+        timestamp = str(int(self.clock()))
+        encrypt = self._ciphers[0].encrypt(reply_xml, self.account.appid).decode()
+        signature = sign(self.account.token, timestamp, query.nonce, encrypt)
+        return ("<xml><Encrypt><![CDATA[{}]]></Encrypt><MsgSignature><![CDATA[{}]]></MsgSignature>"
+                "<TimeStamp>{}</TimeStamp><Nonce><![CDATA[{}]]></Nonce></xml>").format(
+                    encrypt, signature, timestamp, query.nonce)
+
+
+def render_reply(reply: Reply, event: IncomingEvent) -> str:
+    if isinstance(reply, Image):
+        return ImageReply(source=event.account_user, target=event.openid, media_id=reply.media_id).render()
+    assert isinstance(reply, Text)
+    return TextReply(source=event.account_user, target=event.openid, content=reply.content).render()
+
+
+def _aes_key(encoding_aes_key: str) -> bytes:
+    import base64
+
+    return base64.b64decode(to_binary(encoding_aes_key + "="))
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedMessage("body is not UTF-8") from None
+
+
+def _xml_dict(body: bytes | str) -> dict[str, Any]:
+    """Parse WeChat's flat XML; refuse DTDs so entity tricks never reach the parser."""
+    raw = body if isinstance(body, bytes) else body.encode("utf-8")
+    if _DTD.search(raw):
+        raise MalformedMessage("DTD or entity declarations are not allowed")
+    try:
+        parsed = xmltodict.parse(_text(raw) if isinstance(body, bytes) else body, disable_entities=True)
+    except MalformedMessage:
+        raise
+    except Exception as exc:
+        raise MalformedMessage(f"not XML: {type(exc).__name__}") from None
+    root = parsed.get("xml") if isinstance(parsed, dict) else None
+    if not isinstance(root, dict):
+        raise MalformedMessage("no <xml> root")
+    return root
+
+
+# -- XML → IncomingEvent ----------------------------------------------------------------------
+
+_EVENT_NAMES = {"subscribe": "subscribe", "subscribe_scan": "subscribe", "unsubscribe": "unsubscribe",
+                "scan": "scan", "click": "click", "view": "view", "location": "location"}
+
+
+def parse_event(xml: str, account: str) -> IncomingEvent:
+    """Turn a message's XML into an IncomingEvent, or raise MalformedMessage."""
+    data = _xml_dict(xml)
+    if not isinstance(data.get("FromUserName"), str) or not isinstance(data.get("MsgType"), str):
+        raise MalformedMessage("FromUserName or MsgType missing")
+    try:
+        create_time = int(data.get("CreateTime") or 0)
+    except (ValueError, TypeError):
+        raise MalformedMessage("bad CreateTime") from None
+    base = dict(account=account, openid=data["FromUserName"], account_user=str(data.get("ToUserName") or ""),
+                create_time=create_time, raw=data)
+    msg_id = data.get("MsgId")
+    if isinstance(msg_id, str) and msg_id.strip():
+        base["msg_id"] = msg_id.strip()
+    msg_type = data["MsgType"].strip().lower()
+    if msg_type == "event":
+        return _event(data, base)
+    kind = msg_type if msg_type in _MESSAGE_TYPES else "unknown"
+    return IncomingEvent(kind=kind, **base, **_message_fields(kind, data))
+
+
+_MESSAGE_TYPES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
+
+
+def _message_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    if kind == "text":
+        return {"text": _str(data.get("Content"))}
+    if kind == "voice":
+        return {"text": _str(data.get("Recognition")) or None, "media_id": _str(data.get("MediaId"))}
+    if kind == "image":
+        return {"media_id": _str(data.get("MediaId")), "media_url": _str(data.get("PicUrl"))}
+    if kind in ("video", "shortvideo"):
+        return {"media_id": _str(data.get("MediaId"))}
+    if kind == "location":
+        return {"location": Location(latitude=float(data.get("Location_X") or 0),
+                                     longitude=float(data.get("Location_Y") or 0),
+                                     label=_str(data.get("Label")),
+                                     precision=_float(data.get("Scale")))}
+    if kind == "link":
+        return {"link": {k.lower(): _str(data.get(k)) or "" for k in ("Title", "Description", "Url")}}
+    return {}
+
+
+def _event(data: dict[str, Any], base: dict[str, Any]) -> IncomingEvent:
+    name = _str(data.get("Event")) or ""
+    key = _str(data.get("EventKey"))
+    event = _EVENT_NAMES.get(name.lower(), "other")
+    fields: dict[str, Any] = {"event": event, "event_name": name, "event_key": key}
+    if event == "subscribe" and key and key.startswith("qrscene_"):
+        fields["scene"] = key[len("qrscene_"):]
+    elif event == "scan":
+        fields["scene"] = key
+    elif event == "location":
+        fields["location"] = Location(latitude=_float(data.get("Latitude")) or 0.0,
+                                      longitude=_float(data.get("Longitude")) or 0.0,
+                                      precision=_float(data.get("Precision")))
+    return IncomingEvent(kind="event", **base, **fields)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        raise MalformedMessage(f"not a number: {value!r}") from None

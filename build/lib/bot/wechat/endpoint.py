@@ -1,0 +1,101 @@
+"""The HTTP door WeChat knocks on: /wechat/<account>.
+
+Order matters: nothing is read from or written to the database before the signature is good.
+The reply must be back within WeChat's 5 seconds; a handler that is late keeps running and its
+answer goes out later through the outbox as a customer-service message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from bot.dispatcher.dispatcher import Dispatcher, Outcome
+from bot.services import Services
+from bot.wechat.codec import AccountCodec, MalformedMessage, Query, SignatureError, parse_event, render_reply
+
+log = logging.getLogger("linli.endpoint")
+
+SUCCESS = "success"
+
+
+class WeChatEndpoint:
+    def __init__(self, services: Services, dispatcher: Dispatcher) -> None:
+        self.services = services
+        self.dispatcher = dispatcher
+        window = services.settings.server.timestamp_window_seconds
+        self.codecs = {a.name: AccountCodec(a, timestamp_window=window) for a in services.settings.accounts}
+        self.deadline = services.settings.server.reply_deadline_seconds
+        self.background: set[asyncio.Task] = set()
+
+    async def verify(self, request: web.Request) -> web.Response:
+        codec = self._codec(request)
+        try:
+            echostr = codec.verify_url(Query.from_mapping(request.query))
+        except SignatureError as exc:
+            log.warning("GET verification refused: %s", exc)
+            raise web.HTTPForbidden(text="forbidden")
+        return web.Response(text=echostr)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        started = asyncio.get_running_loop().time()
+        codec = self._codec(request)
+        query = Query.from_mapping(request.query)
+        body = await request.read()  # client_max_size turns an oversize body into 413
+        try:
+            event = parse_event(codec.open(query, body), codec.account.name)
+        except SignatureError as exc:
+            log.warning("POST refused (%s) from %s", exc, request.remote)
+            raise web.HTTPForbidden(text="forbidden")
+        except MalformedMessage as exc:
+            log.warning("malformed message refused: %s", exc)
+            raise web.HTTPBadRequest(text="bad request")
+        budget = self.deadline - (asyncio.get_running_loop().time() - started)
+        outcome = await self._within_deadline(event, budget)
+        if outcome is None or outcome.reply is None:
+            return _success()
+        xml = codec.seal(render_reply(outcome.reply, event), query)
+        return web.Response(text=xml, content_type="application/xml")
+
+    async def _within_deadline(self, event, budget: float) -> Outcome | None:
+        task = asyncio.create_task(self.dispatcher.process(event, budget_seconds=max(budget - 0.05, 0.0)))
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(task), max(budget, 0.0))
+        except asyncio.TimeoutError:
+            log.warning("deadline missed for %s; the reply will go through the outbox", event.dedup_key)
+            self._finish_late(task)
+            return None
+        await self._record(outcome, late=False)
+        return outcome
+
+    def _finish_late(self, task: asyncio.Task) -> None:
+        async def deliver() -> None:
+            await self._record(await task, late=True)
+        self._keep(asyncio.create_task(deliver()))
+
+    async def _record(self, outcome: Outcome, *, late: bool) -> None:
+        try:
+            await self.dispatcher.record(outcome, late=late)
+        except Exception:
+            log.exception("could not record the reply to %s", outcome.event.dedup_key)
+
+    def _keep(self, task: asyncio.Task) -> None:
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Let late replies finish before shutdown, so none is lost."""
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=timeout)
+
+    def _codec(self, request: web.Request) -> AccountCodec:
+        codec = self.codecs.get(request.match_info["account"])
+        if codec is None:
+            raise web.HTTPNotFound(text="unknown account")
+        return codec
+
+
+def _success() -> web.Response:
+    return web.Response(text=SUCCESS, content_type="text/plain")

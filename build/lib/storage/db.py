@@ -1,0 +1,68 @@
+"""Engine and sessions: SQLite (WAL) as the embedded default, PostgreSQL in production.
+
+SQLite runs in the event loop through storage.inline_sqlite (statements on a local file take
+microseconds; a thread hop per statement cost ten times more), on a single connection per
+process, so transactions queue in asyncio; they begin with BEGIN IMMEDIATE: a deferred transaction that reads and then
+writes can fail at once with SQLITE_BUSY when another writer committed in between, whereas an
+immediate one simply waits its turn (busy_timeout). Keep write transactions short.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.inline_sqlite import InlineConnection
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+class Database:
+    """One engine and its session factory; one session per incoming event or job."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = make_url(url)
+        self.engine = _create_engine(self.url, echo=echo, pool_size=pool_size)
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _create_engine(url, *, echo: bool, pool_size: int) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        _ensure_parent_dir(url.database)
+        # One connection: SQLite has one writer anyway, and queueing in asyncio is fair and cheap,
+        # whereas several connections contending make SQLite's busy handler sleep (up to 100 ms).
+        database = url.database or ":memory:"
+        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0,
+                                     async_creator=lambda: InlineConnection.connect(database, pragmas=SQLITE_PRAGMAS))
+        _begin_immediately(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _ensure_parent_dir(database: str | None) -> None:
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _begin_immediately(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
