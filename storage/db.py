@@ -2,9 +2,10 @@
 
 SQLite runs in the event loop through storage.inline_sqlite (statements on a local file take
 microseconds; a thread hop per statement cost ten times more), on a single connection per
-process, so transactions queue in asyncio; they begin with BEGIN IMMEDIATE: a deferred transaction that reads and then
-writes can fail at once with SQLITE_BUSY when another writer committed in between, whereas an
-immediate one simply waits its turn (busy_timeout). Keep write transactions short.
+process, so transactions queue in asyncio. They begin with BEGIN IMMEDIATE: a deferred
+transaction that reads and then writes can fail at once with SQLITE_BUSY when another writer
+committed in between, whereas an immediate one waits its turn (retried with asyncio.sleep by the
+driver when another process holds the lock). Keep write transactions short.
 """
 
 from __future__ import annotations

@@ -96,7 +96,8 @@ class InlineConnection:
                 cursor.execute(operation)
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                lock_held_elsewhere = "locked" in str(exc) or "busy" in str(exc)
+                if not lock_held_elsewhere or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(BUSY_RETRY_SECONDS)
 
