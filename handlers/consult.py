@@ -25,10 +25,11 @@ async def faq_index(ctx: Context):
     from nlp.faq import FaqEntry, FaqIndex
 
     indexes: dict[int, _CachedIndex] = ctx.services.extras.setdefault("faq_indexes", {})
-    current = await faq.version(ctx.session, ctx.community_id)
+    session = await ctx.db()
+    current = await faq.version(session, ctx.community_id)
     cached = indexes.get(ctx.community_id)
     if cached is None or cached.version != current:
-        rows = await faq.enabled_entries(ctx.session, ctx.community_id)
+        rows = await faq.enabled_entries(session, ctx.community_id)
         entries = [FaqEntry(id=r.id, question=r.question, answer=r.answer, keywords=list(r.keywords or []))
                    for r in rows]
         cached = _CachedIndex(current, FaqIndex(entries, ctx.services.nlu.tokenize))

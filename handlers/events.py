@@ -39,10 +39,11 @@ async def scanned(ctx: Context) -> Reply | None:
 @router.on(event="unsubscribe")
 async def unsubscribed(ctx: Context) -> None:
     """Stop every outbound message to this resident; WeChat ignores any reply to this event."""
-    await residents.mark_unsubscribed(ctx.session, community_id=ctx.community_id, openid=ctx.event.openid,
+    session = await ctx.db()
+    await residents.mark_unsubscribed(session, community_id=ctx.community_id, openid=ctx.event.openid,
                                       now=ctx.now)
     ctx.resident.subscribed = False
-    await outbox.cancel_pending(ctx.session, account=ctx.event.account, openid=ctx.event.openid)
+    await outbox.cancel_pending(session, account=ctx.event.account, openid=ctx.event.openid)
     ctx.dialog.finish()
     return None
 

@@ -240,3 +240,8 @@ class FaqEntry(Base):
     keywords: Mapped[list[str]] = mapped_column(default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Each domain keeps its tables in its own module; importing them here registers them on
+# Base.metadata (for Alembic and for code that imports only storage.models).
+from storage import points_models, ticket_models  # noqa: E402,F401

@@ -97,3 +97,12 @@ class Context:
     @property
     def settings(self):
         return self.services.settings
+
+    async def db(self) -> "AsyncSession":
+        """The event's transaction, for handlers that read or write more than the resident and dialog.
+
+        Committed by the dispatcher together with the reply record; handlers never commit. The
+        resident and conversation rows are part of it, so changes to them are saved too.
+        """
+        assert self.session is not None, "no database session for this event"
+        return self.session
