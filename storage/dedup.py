@@ -11,7 +11,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedMessage
-from storage.sql import upsert_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +21,6 @@ class Seen:
     delivery: str | None
     reply: dict[str, Any] | None
     started_at: datetime
-
-
-async def claim(session: AsyncSession, *, community_id: int, account: str, key: str, now: datetime) -> bool:
-    """True if this delivery is the first; False if another attempt already holds the key."""
-    statement = (upsert_insert(session, ProcessedMessage)
-                 .values(community_id=community_id, account=account, dedup_key=key, status="running",
-                         started_at=now)
-                 .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
-                 .returning(ProcessedMessage.id))
-    return (await session.execute(statement)).first() is not None
 
 
 async def take_over_stale(session: AsyncSession, *, account: str, key: str, now: datetime,
@@ -51,14 +40,6 @@ async def seen(session: AsyncSession, *, account: str, key: str) -> Seen | None:
                ProcessedMessage.started_at)
         .where(ProcessedMessage.account == account, ProcessedMessage.dedup_key == key))).first()
     return Seen(*row) if row else None
-
-
-async def finish(session: AsyncSession, *, account: str, key: str, delivery: str,
-                 reply: dict[str, Any] | None, now: datetime) -> None:
-    await session.execute(
-        update(ProcessedMessage)
-        .where(ProcessedMessage.account == account, ProcessedMessage.dedup_key == key)
-        .values(status="done", delivery=delivery, reply=reply, finished_at=now))
 
 
 async def purge(session: AsyncSession, *, older_than: datetime) -> int:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MessageLog
-
-
-async def log_inbound(session: AsyncSession, *, community_id: int, openid: str, now: datetime,
-                      fields: dict[str, Any]) -> None:
-    await session.execute(insert(MessageLog).values(community_id=community_id, openid=openid, direction="in",
-                                                    created_at=now, **fields))
 
 
 async def log_outbound(session: AsyncSession, *, community_id: int, openid: str, now: datetime, msg_type: str,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
+
+from sqlalchemy import inspect
 
 from bot.events import IncomingEvent
 
@@ -13,6 +15,10 @@ if TYPE_CHECKING:
 
     from bot.services import Services
     from storage.models import Conversation, Resident
+
+
+def _nothing() -> None:
+    pass
 
 
 class Dialog:
@@ -84,6 +90,8 @@ class Context:
     nlu: Any = None  # nlp.Understanding
     duplicate: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    release: Callable[[], None] = _nothing  # frees the resident's ordering lock (Dispatcher.record calls it)
+    rows_settled: bool = False  # the resident's and dialog's changes were committed (or rolled back) with ctx.db()
 
     @property
     def text(self) -> str:
@@ -99,10 +107,40 @@ class Context:
         return self.services.settings
 
     async def db(self) -> "AsyncSession":
-        """The event's transaction, for handlers that read or write more than the resident and dialog.
+        """A transaction for handlers that read or write more than the resident and dialog.
 
-        Committed by the dispatcher together with the reply record; handlers never commit. The
-        resident and conversation rows are part of it, so changes to them are saved too.
+        Opened on first use and committed by the dispatcher when the handler returns (handlers
+        never commit); the resident and conversation rows join it, so their changes commit with
+        the handler's writes — or not at all. Events that never ask skip a transaction.
         """
-        assert self.session is not None, "no database session for this event"
+        if self.session is None:
+            session = self.services.db.sessions()
+            await session.begin()
+            for row in (self.resident, self.dialog.row if self.dialog else None):
+                if row is not None and inspect(row).has_identity:
+                    session.add(row)
+            self.session = session
         return self.session
+
+    async def close_db(self, *, commit: bool) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        try:
+            if commit and self.dialog is not None and self.dialog.changed:
+                session.add(self.dialog.row)  # a first conversation row is inserted only once it holds something
+            await (session.commit() if commit else session.rollback())
+        finally:
+            self.rows_settled = True
+            await session.close()
+
+    def changed_rows(self) -> list[Any]:
+        """Resident and dialog rows changed without ctx.db(): the reply record saves them."""
+        if self.rows_settled:
+            return []
+        rows = []
+        if self.resident is not None and inspect(self.resident).modified:
+            rows.append(self.resident)
+        if self.dialog is not None and self.dialog.changed:
+            rows.append(self.dialog.row)
+        return rows

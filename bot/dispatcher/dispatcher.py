@@ -4,7 +4,8 @@ reply went out (passively in the HTTP response, or later through the outbox)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from bot.dispatcher import middlewares as mw
 from bot.dispatcher.context import Context
@@ -12,7 +13,8 @@ from bot.dispatcher.router import Router
 from bot.events import IncomingEvent
 from bot.replies import Image, Reply, reply_summary, reply_to_dict
 from bot.services import Services
-from storage import dedup, message_log, outbox
+from storage import admission
+from storage.group_commit import GroupCommit
 
 log = logging.getLogger("linli.dispatcher")
 
@@ -23,24 +25,31 @@ class Outcome:
     reply: Reply | None
     duplicate: bool
     community_id: int
+    changed_rows: list[Any] = field(default_factory=list)  # saved with the reply record
+    release: Callable[[], None] = lambda: None  # the resident's ordering lock, freed once recorded
 
 
 class Dispatcher:
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
-        self.dedup = mw.Dedup()
+        self.commits: GroupCommit = GroupCommit(lambda items: admission.write_batch(services.db, items))
         self.ordering = mw.ResidentOrdering()
-        self._run = mw.chain([mw.errors, self.dedup, self.ordering, mw.db_session, mw.resident_and_dialog,
+        self._run = mw.chain([mw.errors, self.ordering, mw.Admit(self.commits), mw.handler_session,
                               mw.understanding], self._route)
 
     async def process(self, event: IncomingEvent, *, budget_seconds: float | None = None) -> Outcome:
+        """Handle the event; the caller must pass the outcome to `record` (which frees the resident)."""
         community_id = self.services.community_id_for(event.account)
         ctx = Context(event=event, services=self.services, community_id=community_id, now=self.services.clock())
         if budget_seconds is not None:
             ctx.extras["budget_seconds"] = budget_seconds
-        reply = await self._run(ctx)
-        return Outcome(event, reply, ctx.duplicate, community_id)
+        try:
+            reply = await self._run(ctx)
+        except BaseException:
+            ctx.release()
+            raise
+        return Outcome(event, reply, ctx.duplicate, community_id, ctx.changed_rows(), ctx.release)
 
     async def _route(self, ctx: Context) -> Reply | None:
         handler = self.router.resolve(ctx)
@@ -51,29 +60,29 @@ class Dispatcher:
 
     async def record(self, outcome: Outcome, *, late: bool) -> None:
         """Mark the delivery done and log the reply; a late reply is queued as a customer-service message."""
-        if outcome.duplicate:
-            return
-        event, reply = outcome.event, outcome.reply
-        delivery = "none" if reply is None else ("outbox" if late else "passive")
-        now = self.services.clock()
         try:
-            async with self.services.db.sessions.begin() as session:
-                outbox_id = None
-                if delivery == "outbox":
-                    outbox_id = await outbox.enqueue(session, community_id=outcome.community_id,
-                                                     account=event.account, openid=event.openid,
-                                                     now=now, **_outbox_message(reply))
-                if reply is not None:
-                    await message_log.log_outbound(
-                        session, community_id=outcome.community_id, openid=event.openid, now=now,
-                        msg_type="image" if isinstance(reply, Image) else "text", content=reply_summary(reply),
-                        delivery="customer_service" if late else "passive", outbox_id=outbox_id)
-                await dedup.finish(session, account=event.account, key=event.dedup_key, delivery=delivery,
-                                   reply=reply_to_dict(reply) if delivery == "passive" else None, now=now)
+            if outcome.duplicate:
+                return
+            record = _record_of(outcome, late=late, now=self.services.clock())
+            await self.commits.submit(record)
         finally:
-            self.dedup.settle(event.account, event.dedup_key, delivery, reply)
-        if delivery == "outbox":
+            outcome.release()
+        if record.outbox_message is not None:
             self.services.wake_outbox()
+
+
+def _record_of(outcome: Outcome, *, late: bool, now) -> admission.Record:
+    event, reply = outcome.event, outcome.reply
+    delivery = "none" if reply is None else ("outbox" if late else "passive")
+    log_row = None
+    if reply is not None:
+        log_row = {"msg_type": "image" if isinstance(reply, Image) else "text", "content": reply_summary(reply),
+                   "delivery": "customer_service" if late else "passive"}
+    return admission.Record(
+        community_id=outcome.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
+        now=now, delivery=delivery, reply=reply_to_dict(reply) if delivery == "passive" else None, log=log_row,
+        outbox_message=_outbox_message(reply) if delivery == "outbox" else None,
+        changed_rows=outcome.changed_rows)
 
 
 def _outbox_message(reply: Reply) -> dict:

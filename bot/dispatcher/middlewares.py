@@ -1,33 +1,39 @@
 """The middleware chain, outermost first. Each is a few lines and does one thing.
 
-    errors → dedup → per-resident ordering → DB session → resident & dialog → NLU → router
+    errors → per-resident ordering → admission → handler session → NLU → router
 
 - errors: nothing a handler does may reach WeChat as a 500; the resident gets an apology.
-- dedup: the first delivery of a MsgId (or event key) claims it in the database together with
-  the inbound log row; a retry waits for the first attempt's answer instead of running again.
-- ordering: one resident's messages are handled one at a time, in arrival order.
-- session: one transaction per event; committed only here (handlers never commit).
-- resident & dialog: the resident row (created on first contact) and their conversation state.
+- ordering: one resident's messages are handled one at a time, in arrival order. The lock is
+  held from admission until the reply is recorded (Dispatcher.record releases it), so the next
+  message sees the dialog as the previous one left it, and a retry of a message still being
+  handled in this process waits for its recorded answer.
+- admission: claims the delivery key together with the inbound log row, finds or creates the
+  resident and loads their conversation — in one transaction shared with other messages
+  (storage.group_commit). A delivery whose key is taken never runs again: it answers with the
+  first attempt's recorded reply (polling if that attempt runs in another process), or adopts it
+  if that attempt died (its lease ran out).
+- handler session: a handler that calls `ctx.db()` gets its own transaction, committed here with
+  the resident's and dialog's changes; otherwise those changes are saved with the reply record.
 - NLU: what the text means (or which menu button was pressed).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import text
-
 from bot import texts
 from bot.dispatcher.context import Context, Dialog
 from bot.dispatcher.locks import KeyedLocks
 from bot.replies import Reply, Text, reply_from_dict
-from storage import conversations, dedup, message_log, residents
-from storage.sql import is_postgres
+from storage import dedup
+from storage.admission import Admission, Arrival
+from storage.dedup import Seen
+from storage.group_commit import GroupCommit
+from storage.models import Conversation
 
 log = logging.getLogger("linli.dispatcher")
 
@@ -44,28 +50,38 @@ async def errors(ctx: Context, call_next: Next) -> Reply | None:
 
 
 @dataclass
-class Dedup:
-    """Claims each delivery once; retries wait for the first attempt's recorded reply."""
+class ResidentOrdering:
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
 
-    inflight: dict[tuple[str, str], asyncio.Future] = field(default_factory=dict)
+    async def __call__(self, ctx: Context, call_next: Next) -> Reply | None:
+        ctx.release = await self.locks.acquire((ctx.event.account, ctx.event.openid))
+        return await call_next(ctx)
+
+
+@dataclass
+class Admit:
+    commits: GroupCommit
     poll_seconds: float = 0.05
 
     async def __call__(self, ctx: Context, call_next: Next) -> Reply | None:
-        event, db = ctx.event, ctx.services.db
-        async with db.sessions.begin() as session:
-            first = await dedup.claim(session, community_id=ctx.community_id, account=event.account,
-                                      key=event.dedup_key, now=ctx.now)
-            if first:
-                await message_log.log_inbound(session, community_id=ctx.community_id, openid=event.openid,
-                                              now=ctx.now, fields=event.log_fields())
-        if not first and not await self._adopt_stale(ctx):
+        event = ctx.event
+        admission: Admission = await self.commits.submit(Arrival(
+            community_id=ctx.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
+            now=ctx.now, log_fields=event.log_fields(), opens_window=_opens_window(ctx)))
+        ctx.resident = admission.resident
+        conversation = admission.conversation or Conversation(
+            community_id=ctx.community_id, resident_id=admission.resident.id, data={}, handoff=False,
+            misunderstood=0)
+        ctx.dialog = Dialog(conversation, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
+        if not admission.first and not await self._adopt_stale(ctx, admission.earlier):
             ctx.duplicate = True
-            return await self._answer_of_first_attempt(ctx)
-        self.inflight[(event.account, event.dedup_key)] = asyncio.get_running_loop().create_future()
+            return await self._answer_of_first_attempt(ctx, admission.earlier)
         return await call_next(ctx)
 
-    async def _adopt_stale(self, ctx: Context) -> bool:
+    async def _adopt_stale(self, ctx: Context, earlier: Seen | None) -> bool:
         lease = timedelta(seconds=ctx.settings.dedup.running_lease_seconds)
+        if earlier is None or earlier.status != "running" or earlier.started_at >= ctx.now - lease:
+            return False
         async with ctx.services.db.sessions.begin() as session:
             adopted = await dedup.take_over_stale(session, account=ctx.event.account, key=ctx.event.dedup_key,
                                                   now=ctx.now, lease=lease)
@@ -73,68 +89,31 @@ class Dedup:
             log.warning("adopting %s: its first attempt never finished", ctx.event.dedup_key)
         return adopted
 
-    async def _answer_of_first_attempt(self, ctx: Context) -> Reply | None:
-        """Wait (within this request's deadline) for the first attempt; never run the handler."""
-        budget = ctx.extras.get("budget_seconds", ctx.settings.server.reply_deadline_seconds)
-        local = self.inflight.get((ctx.event.account, ctx.event.dedup_key))
-        if local is not None:
-            try:
-                delivery, reply = await asyncio.wait_for(asyncio.shield(local), budget)
-            except asyncio.TimeoutError:
-                return None
-            return reply if delivery == "passive" else None
-        return await self._poll_database(ctx, budget)
-
-    async def _poll_database(self, ctx: Context, budget: float) -> Reply | None:
+    async def _answer_of_first_attempt(self, ctx: Context, earlier: Seen | None) -> Reply | None:
+        """The first attempt's recorded reply; if it is still running elsewhere, wait within the budget."""
         loop = asyncio.get_running_loop()
-        until = loop.time() + budget
-        while loop.time() < until:
-            async with ctx.services.db.sessions() as session:
-                seen = await dedup.seen(session, account=ctx.event.account, key=ctx.event.dedup_key)
-            if seen and seen.status == "done":
-                return reply_from_dict(seen.reply) if seen.delivery == "passive" else None
+        until = loop.time() + ctx.extras.get("budget_seconds", ctx.settings.server.reply_deadline_seconds)
+        while earlier is not None and earlier.status != "done" and loop.time() < until:
             await asyncio.sleep(self.poll_seconds)
+            async with ctx.services.db.sessions() as session:
+                earlier = await dedup.seen(session, account=ctx.event.account, key=ctx.event.dedup_key)
+        if earlier is not None and earlier.status == "done" and earlier.delivery == "passive":
+            return reply_from_dict(earlier.reply)
         return None
 
-    def settle(self, account: str, key: str, delivery: str, reply: Reply | None) -> None:
-        future = self.inflight.pop((account, key), None)
-        if future is not None and not future.done():
-            future.set_result((delivery, reply))
+
+def _opens_window(ctx: Context) -> bool:
+    """A message from the resident opens WeChat's 48-hour window for customer-service messages."""
+    return not ctx.event.is_event or ctx.event.event in ("subscribe", "scan", "click")
 
 
-@dataclass
-class ResidentOrdering:
-    locks: KeyedLocks = field(default_factory=KeyedLocks)
-
-    async def __call__(self, ctx: Context, call_next: Next) -> Reply | None:
-        async with self.locks.hold((ctx.event.account, ctx.event.openid)):
-            return await call_next(ctx)
-
-
-async def db_session(ctx: Context, call_next: Next) -> Reply | None:
-    async with ctx.services.db.sessions() as session, session.begin():
-        if is_postgres(session):  # the in-process lock cannot order across processes
-            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                  {"key": _lock_key(ctx.event.account, ctx.event.openid)})
-        ctx.session = session
-        try:
-            return await call_next(ctx)
-        finally:
-            ctx.session = None
-
-
-async def resident_and_dialog(ctx: Context, call_next: Next) -> Reply | None:
-    assert ctx.session is not None
-    event = ctx.event
-    inbound = not event.is_event or event.event in ("subscribe", "scan", "click")
-    resident = await residents.touch(ctx.session, community_id=ctx.community_id, openid=event.openid,
-                                     now=ctx.now, inbound=inbound)
-    row = await conversations.load(ctx.session, community_id=ctx.community_id, resident_id=resident.id)
-    ctx.resident = resident
-    ctx.dialog = Dialog(row, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
-    reply = await call_next(ctx)
-    if row.id is None and ctx.dialog.changed:
-        ctx.session.add(row)
+async def handler_session(ctx: Context, call_next: Next) -> Reply | None:
+    try:
+        reply = await call_next(ctx)
+    except BaseException:
+        await ctx.close_db(commit=False)
+        raise
+    await ctx.close_db(commit=True)
     return reply
 
 
@@ -179,11 +158,6 @@ def _resolve_clarification(ctx: Context) -> None:
     ctx.nlu = MenuIntent(intent=options[int(answer) - 1], slots=dict(understood.slots),
                          normalized=understood.normalized)
     ctx.extras["clarified_text"] = original
-
-
-def _lock_key(account: str, openid: str) -> int:
-    digest = hashlib.blake2b(f"{account}:{openid}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def chain(middlewares: list[Middleware], endpoint: Next) -> Next:

@@ -1,0 +1,192 @@
+"""The per-message writes of the dispatcher, done for many messages at once (see group_commit).
+
+Admitting a message: claim its delivery key, log it, find or create the resident, load their
+conversation. Recording a reply: log it, mark the key done (with the reply, for retries), save
+the resident's and the dialog's changes, queue a late reply in the outbox. Each is a handful of
+multi-row statements per batch, built once per dialect and reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Sequence
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import outbox
+from storage.dedup import Seen
+from storage.models import Conversation, MessageLog, ProcessedMessage, Resident
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+PROCESSED = ProcessedMessage.__table__
+RESIDENTS = Resident.__table__
+LOG = MessageLog.__table__
+LOG_COLUMNS = tuple(c.name for c in LOG.columns if c.name != "id")
+
+
+@dataclass(slots=True)
+class Arrival:
+    """A delivery to admit."""
+
+    community_id: int
+    account: str
+    key: str
+    openid: str
+    now: datetime
+    log_fields: dict[str, Any]
+    opens_window: bool  # a message from the resident (not e.g. unsubscribe) opens the 48-hour window
+
+
+@dataclass(slots=True)
+class Admission:
+    first: bool  # this delivery claimed the key; otherwise `earlier` says how the first attempt went
+    earlier: Seen | None
+    resident: Resident
+    conversation: Conversation | None  # None: the resident has none yet
+
+
+@dataclass(slots=True)
+class Record:
+    """How the reply to one delivery went out, and the rows the event changed."""
+
+    community_id: int
+    account: str
+    key: str
+    openid: str
+    now: datetime
+    delivery: str  # passive | outbox | none
+    reply: dict[str, Any] | None  # kept for retries when passive
+    log: dict[str, Any] | None  # the outbound log row (msg_type, content, delivery)
+    outbox_message: dict[str, Any] | None = None  # kind + payload, when late
+    changed_rows: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    claim: Any
+    touch_resident: Any
+    finish: Any
+
+
+@lru_cache(maxsize=None)
+def _statements(dialect: str) -> _Statements:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claim = (dialect_insert(PROCESSED).on_conflict_do_nothing(index_elements=["account", "dedup_key"])
+             .returning(PROCESSED.c.account, PROCESSED.c.dedup_key))
+    touch = dialect_insert(RESIDENTS)
+    touch = touch.on_conflict_do_update(
+        index_elements=["community_id", "openid"],
+        set_={"last_inbound_at": func.coalesce(touch.excluded.last_inbound_at, RESIDENTS.c.last_inbound_at)})
+    finish = (update(PROCESSED)
+              .where(PROCESSED.c.account == bindparam("b_account"), PROCESSED.c.dedup_key == bindparam("b_key"))
+              .values(status="done", delivery=bindparam("b_delivery"), reply=bindparam("b_reply"),
+                      finished_at=bindparam("b_now")))
+    return _Statements(claim, touch, finish)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
+    statements = _statements(_dialect(session))
+    connection = await session.connection()
+    claimed = await _claim(connection, statements, arrivals)
+    firsts = [a for a in arrivals if (a.account, a.key) in claimed]
+    if firsts:
+        await connection.execute(insert(LOG), [_inbound_row(a) for a in firsts])
+    await connection.execute(statements.touch_resident, [_resident_row(a) for a in arrivals])
+    residents = await _residents_and_conversations(session, arrivals)
+    admissions = []
+    for arrival in arrivals:
+        first = (arrival.account, arrival.key) in claimed
+        claimed.discard((arrival.account, arrival.key))  # a second copy in one batch is a retry
+        earlier = None if first else await _seen(session, arrival)
+        resident, conversation = residents[(arrival.community_id, arrival.openid)]
+        admissions.append(Admission(first, earlier, resident, conversation))
+    return admissions
+
+
+async def _claim(connection, statements: _Statements, arrivals: Sequence[Arrival]) -> set[tuple[str, str]]:
+    rows = [{"community_id": a.community_id, "account": a.account, "dedup_key": a.key, "status": "running",
+             "started_at": a.now} for a in {(a.account, a.key): a for a in arrivals}.values()]
+    result = await connection.execute(statements.claim, rows)
+    return {(row.account, row.dedup_key) for row in result}
+
+
+def _inbound_row(arrival: Arrival) -> dict[str, Any]:
+    row = dict.fromkeys(LOG_COLUMNS)
+    row.update(arrival.log_fields, community_id=arrival.community_id, openid=arrival.openid, direction="in",
+               created_at=arrival.now)
+    return row
+
+
+def _resident_row(arrival: Arrival) -> dict[str, Any]:
+    return {"community_id": arrival.community_id, "openid": arrival.openid, "roles": [], "subscribed": True,
+            "created_at": arrival.now, "last_inbound_at": arrival.now if arrival.opens_window else None}
+
+
+async def _residents_and_conversations(session: AsyncSession, arrivals: Sequence[Arrival]
+                                       ) -> dict[tuple[int, str], tuple[Resident, Conversation | None]]:
+    by_community: dict[int, set[str]] = {}
+    for arrival in arrivals:
+        by_community.setdefault(arrival.community_id, set()).add(arrival.openid)
+    where = or_(*(and_(Resident.community_id == community, Resident.openid.in_(openids))
+                  for community, openids in by_community.items()))
+    rows = await session.execute(select(Resident, Conversation).outerjoin(
+        Conversation, Conversation.resident_id == Resident.id).where(where))
+    return {(resident.community_id, resident.openid): (resident, conversation) for resident, conversation in rows}
+
+
+async def _seen(session: AsyncSession, arrival: Arrival) -> Seen | None:
+    row = (await session.execute(
+        select(ProcessedMessage.status, ProcessedMessage.delivery, ProcessedMessage.reply,
+               ProcessedMessage.started_at)
+        .where(ProcessedMessage.account == arrival.account, ProcessedMessage.dedup_key == arrival.key))).first()
+    return Seen(*row) if row else None
+
+
+async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
+    statements = _statements(_dialect(session))
+    connection = await session.connection()
+    logs = []
+    for record in records:
+        if record.log is None:
+            continue
+        outbox_id = await _queue_late(session, record) if record.outbox_message else None
+        row = dict.fromkeys(LOG_COLUMNS)
+        row.update(record.log, community_id=record.community_id, openid=record.openid, direction="out",
+                   outbox_id=outbox_id, created_at=record.now)
+        logs.append(row)
+    if logs:
+        await connection.execute(insert(LOG), logs)
+    await connection.execute(statements.finish, [
+        {"b_account": r.account, "b_key": r.key, "b_delivery": r.delivery, "b_reply": r.reply, "b_now": r.now}
+        for r in records])
+    for record in records:
+        session.add_all(record.changed_rows)
+
+
+async def _queue_late(session: AsyncSession, record: Record) -> int | None:
+    return await outbox.enqueue(session, community_id=record.community_id, account=record.account,
+                                openid=record.openid, now=record.now, **record.outbox_message)
+
+
+async def write_batch(db: "Database", items: Sequence[Arrival | Record]) -> list[Admission | None]:
+    """One transaction for a batch of admissions and records; results in the items' order.
+
+    Records go first, so everything admitted in the same transaction sees the state they left.
+    """
+    arrivals = [item for item in items if isinstance(item, Arrival)]
+    records = [item for item in items if isinstance(item, Record)]
+    async with db.sessions() as session, session.begin():
+        if records:
+            await record_many(session, records)
+        admitted = iter(await admit_many(session, arrivals) if arrivals else ())
+    return [next(admitted) if isinstance(item, Arrival) else None for item in items]
