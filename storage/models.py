@@ -244,4 +244,4 @@ class FaqEntry(Base):
 
 # Each domain keeps its tables in its own module; importing them here registers them on
 # Base.metadata (for Alembic and for code that imports only storage.models).
-from storage import member_models, points_models, ticket_models  # noqa: E402,F401
+from storage import member_models, points_models, staff_models, ticket_models  # noqa: E402,F401
