@@ -101,7 +101,8 @@ async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list
     firsts = [a for a in arrivals if (a.account, a.key) in claimed]
     if firsts:
         await connection.execute(insert(LOG), [_inbound_row(a) for a in firsts])
-    await connection.execute(statements.touch_resident, [_resident_row(a) for a in arrivals])
+    residents_once = {(a.community_id, a.openid): a for a in arrivals}.values()  # PostgreSQL refuses a row twice
+    await connection.execute(statements.touch_resident, [_resident_row(a) for a in residents_once])
     residents = await _residents_and_conversations(session, arrivals)
     admissions = []
     for arrival in arrivals:
