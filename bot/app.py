@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.config import Settings
+from bot.console import add_console
 from bot.dispatcher.dispatcher import Dispatcher
 from bot.dispatcher.router import Router
 from bot.services import Services, utcnow
@@ -36,6 +37,7 @@ def create_app(settings: Settings, *, nlu=None, clock: Callable = utcnow, schedu
     app.cleanup_ctx.append(_endpoint(router))
     add_wechat_routes(app)
     app.router.add_get("/healthz", _healthz)
+    add_console(app, settings)  # the staff console at /console (its own cleanup rides on the sub-app)
     if settings.server.simulator:
         from bot.simulator import add_simulator
         add_simulator(app)

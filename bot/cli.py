@@ -22,6 +22,20 @@ def _settings(config_path: str | None) -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _settings_for_running(config_path: str | None) -> Settings:
+    """Settings, logging, and a schema that matches the code — before a long-running process starts."""
+    from bot.logs import setup_logging
+    from storage.migrate import check_current
+
+    settings = _settings(config_path)
+    setup_logging(settings.log.level)
+    try:
+        check_current(settings.database.url)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                              help="TOML settings file (default: $LINLI_CONFIG or ./config.toml).")
 
@@ -35,22 +49,26 @@ def main() -> None:
 @config_option
 @click.option("--host", default=None, help="Override server.host.")
 @click.option("--port", type=int, default=None, help="Override server.port.")
-def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+@click.option("--no-scheduler", is_flag=True, help="Leave the jobs to a separate `linli scheduler` process.")
+def serve(config_path: str | None, host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Run the message server (with the scheduler)."""
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.logs import setup_logging
-    from storage.migrate import check_current
 
-    settings = _settings(config_path)
-    setup_logging(settings.log.level)
-    try:
-        check_current(settings.database.url)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
-    web.run_app(create_app(settings), host=host or settings.server.host, port=port or settings.server.port,
-                print=lambda msg: logging.getLogger("linli").info(msg))
+    settings = _settings_for_running(config_path)
+    web.run_app(create_app(settings, scheduler=not no_scheduler), host=host or settings.server.host,
+                port=port or settings.server.port, print=lambda msg: logging.getLogger("linli").info(msg))
+
+
+@main.command()
+@config_option
+def scheduler(config_path: str | None) -> None:
+    """Run only the scheduler (reminders, 督办, housekeeping) as a process of its own."""
+    from bot.scheduler import run_standalone
+
+    settings = _settings_for_running(config_path)
+    asyncio.run(run_standalone(settings))
 
 
 @main.group()
@@ -129,6 +147,14 @@ def _mount_nlu() -> None:
 
 
 _mount_nlu()
+from bot.report_cli import report  # noqa: E402  (`linli report`: the three rates)
+main.add_command(report)
+from bot.staff_cli import staff  # noqa: E402  (`linli staff add|passwd|list`: console accounts)
+main.add_command(staff)
+from bot.points_cli import points  # noqa: E402  (`linli points`: activities, the mall, adjustments)
+main.add_command(points)
+from bot.members_cli import members  # noqa: E402  (`linli members`: roles, binding codes, care households)
+main.add_command(members)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

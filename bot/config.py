@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +74,12 @@ class DialogSettings(_Section):
     handoff_timeout_minutes: int = Field(120, ge=1)
 
 
+class IntakeSettings(_Section):
+    """The report form (handlers/intake.py); its timeout is dialog.conversation_ttl_minutes."""
+
+    timeout_check_seconds: float = Field(60.0, gt=0)  # how often expired forms are cancelled and notified
+
+
 class DedupSettings(_Section):
     retention_hours: int = Field(48, ge=1)
     running_lease_seconds: float = Field(30.0, gt=0)
@@ -80,6 +87,20 @@ class DedupSettings(_Section):
 
 class NluSettings(_Section):
     threshold: float = Field(0.5, ge=0, le=1)
+
+
+class PointsSettings(_Section):
+    """Award rules (points per cause) and when reminders and the monthly leaderboard go out."""
+
+    per_volunteer_hour: int = Field(10, ge=0)  # an activity created without points gets hours × this
+    per_verified_report: int = Field(5, ge=0)  # a resident's report that staff verified
+    per_mediation: int = Field(20, ge=0)  # taking part in a mediation (调解)
+    reminder_hour: int = Field(18, ge=0, le=23)  # day-before reminders go out from this local hour
+    reminder_lead_minutes: int = Field(60, ge=5, le=720)  # the "starting soon" reminder
+    reminder_interval_minutes: float = Field(5.0, gt=0)  # how often due reminders are looked for
+    leaderboard_hour: int = Field(9, ge=0, le=23)  # local hour on the 1st of the month
+    leaderboard_size: int = Field(10, ge=1, le=50)
+    history_page_size: int = Field(10, ge=1, le=30)
 
 
 class LogSettings(_Section):
@@ -142,6 +163,163 @@ class CommunitySettings(_Section):
     name: str
 
 
+# ---- tickets (工单) ---------------------------------------------------------------------------
+
+TicketTeam = Literal["member_household", "grid_worker", "staff", "mediation", "street"]
+Grade = Literal["red", "yellow", "blue"]
+_LIMIT = re.compile(r"^[1-9][0-9]*(m|h|wd)$")
+
+
+class SlaRule(_Section):
+    """Deadlines for the tickets a rule matches: first matching rule wins, the last matches all.
+
+    A limit is "30m" or "24h" (wall-clock minutes / hours) or "7wd" (Chinese working days: due at
+    ``workday_end`` of the Nth working day after the day of the report). Empty conditions match any.
+    """
+
+    name: str
+    grades: list[Grade] = Field(default_factory=list)
+    kinds: list[Literal["complaint", "repair", "suggestion"]] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    respond: str
+    resolve: str
+
+    @field_validator("respond", "resolve")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        if not _LIMIT.match(value):
+            raise ValueError('must look like "30m", "24h" or "7wd" (working days)')
+        return value
+
+    @property
+    def catch_all(self) -> bool:
+        return not (self.grades or self.kinds or self.categories)
+
+
+def _default_sla() -> list[SlaRule]:
+    """Beijing 12345 practice: emergencies 2 h; water/power/gas/heating 24 h; general 7 working
+    days; complex 15 working days. Complex here: disputes, illegal building and property-service
+    quarrels (several parties to bring together) and suggestions (they need study)."""
+    return [
+        SlaRule(name="red", grades=["red"], respond="30m", resolve="2h"),
+        SlaRule(name="utilities", categories=["water_drain", "electricity", "gas", "heating"], respond="2h",
+                resolve="24h"),
+        SlaRule(name="complex", categories=["neighbours", "illegal_building", "property_service"], respond="24h",
+                resolve="15wd"),
+        SlaRule(name="complex", kinds=["suggestion"], respond="24h", resolve="15wd"),
+        SlaRule(name="general", respond="24h", resolve="7wd"),
+    ]
+
+
+class TicketRoute(_Section):
+    """Who takes a grade's tickets, and who is told about a new one."""
+
+    assign: TicketTeam
+    notify: list[TicketTeam] = Field(default_factory=list)
+
+
+def _default_routing() -> dict[str, TicketRoute]:
+    return {
+        "blue": TicketRoute(assign="member_household", notify=["member_household", "grid_worker"]),
+        "yellow": TicketRoute(assign="mediation", notify=["staff", "mediation"]),
+        "red": TicketRoute(assign="staff", notify=["staff", "street"]),
+    }
+
+
+class TicketTeams(_Section):
+    """Openids (of this community's account) of staff who follow it and get ticket notices in chat."""
+
+    staff: list[str] = Field(default_factory=list)      # community staff (社区工作者)
+    mediation: list[str] = Field(default_factory=list)  # mediation team: lawyer, auxiliary police, secretary
+    street: list[str] = Field(default_factory=list)     # street (街道) platform, alerted on red tickets
+
+
+class TicketSettings(_Section):
+    workday_end: str = Field("18:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    duplicate_window_hours: int = Field(72, ge=1)
+    feedback_timeout_days: int = Field(3, ge=1)
+    service_window_hours: int = Field(48, ge=1, le=48)
+    check_interval_minutes: float = Field(5.0, gt=0)  # the feedback-timeout job (督办 runs with reminders)
+    default_grade: Grade = "blue"
+    grade_by_category: dict[str, Grade] = Field(default_factory=lambda: {
+        "neighbours": "yellow", "illegal_building": "yellow", "safety_hazard": "yellow"})
+    sla: list[SlaRule] = Field(default_factory=_default_sla)
+    routing: dict[Grade, TicketRoute] = Field(default_factory=_default_routing)
+    teams: dict[str, TicketTeams] = Field(default_factory=dict)  # community slug → its teams
+
+    @model_validator(mode="after")
+    def _complete(self) -> "TicketSettings":
+        if not self.sla or not self.sla[-1].catch_all:
+            raise ValueError("the last [[tickets.sla]] rule must have no grades, kinds or categories")
+        self.routing = {**_default_routing(), **self.routing}  # a grade not configured keeps its default
+        return self
+
+
+class ConsoleSettings(_Section):
+    """The staff console at /console (bot/console). Sessions are kept in the database; the cookie
+    holds only a random token, so there is no signing key to keep secret."""
+
+    enabled: bool = True
+    cookie_secure: bool = True  # send the session cookie over HTTPS only (set false for plain-HTTP local use)
+    session_idle_hours: float = Field(12.0, gt=0)  # a session unused this long ends
+    session_max_days: float = Field(7.0, gt=0)  # … and any session ends after this long
+    login_window_minutes: int = Field(15, ge=1)  # failed logins are counted over this window …
+    login_max_failures: int = Field(5, ge=1)  # … per username
+    login_max_failures_per_ip: int = Field(20, ge=1)  # … and per client address
+    client_ip_header: str = ""  # e.g. "X-Real-IP" when nginx sets it; empty: the TCP peer address
+    page_size: int = Field(30, ge=5, le=200)
+    live_poll_seconds: float = Field(1.0, gt=0)  # how often a live thread page looks for new messages
+    live_max_seconds: float = Field(300.0, gt=0)  # a live stream is closed after this (the browser reconnects)
+    # When staff answer escalated threads: Chinese working days (holidays and make-up workdays
+    # counted), these local (Asia/Shanghai) periods. Outside them the resident is told when.
+    # Empty: no promise is made (the hand-off message says nothing about when).
+    office_hours: list[str] = Field(default_factory=list)
+
+    @field_validator("office_hours")
+    @classmethod
+    def _periods(cls, periods: list[str]) -> list[str]:
+        pattern = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
+        for period in periods:
+            if not pattern.match(period) or period[:5] >= period[6:]:
+                raise ValueError(f'{period!r}: each period must look like "08:30-12:00", start before end')
+        return sorted(periods)
+
+
+# ---- member households (党员中心户) and reminders -------------------------------------------
+
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class MembersSettings(_Section):
+    """Binding codes, follow-up visits (约访) and the daily digest; local times are Asia/Shanghai."""
+
+    binding_code_ttl_hours: float = Field(72.0, gt=0)  # a staff-issued code expires after this
+    binding_max_failures: int = Field(5, ge=1)  # wrong codes per openid within the window …
+    binding_failure_window_minutes: int = Field(60, ge=1)  # … before binding is refused for a while
+    visit_delivery_hour: int = Field(9, ge=0, le=23)  # a visit reminder goes out at this local hour of the due day
+    second_reminder_days: int = Field(2, ge=1)  # not logged by due + this → a second reminder
+    escalation_days: int = Field(4, ge=1)  # not logged by due + this → grid worker and staff are told
+    digest_time: str = Field("08:00", pattern=_CLOCK)  # the daily digest to grid workers and member households
+
+    @model_validator(mode="after")
+    def _order(self) -> "MembersSettings":
+        if self.escalation_days <= self.second_reminder_days:
+            raise ValueError("escalation_days must be later than second_reminder_days")
+        return self
+
+
+class RemindersSettings(_Section):
+    """The reminder machinery (storage/reminders.py, bot/reminder_jobs.py)."""
+
+    interval_seconds: float = Field(60.0, gt=0)  # how often due reminders are claimed and queued
+    batch_size: int = Field(500, ge=1, le=5000)  # reminders claimed per transaction
+    claim_lease_seconds: float = Field(120.0, gt=0)  # a claim not finished by then is taken again
+    max_attempts: int = Field(5, ge=1)  # a reminder that fails this often is marked failed
+    quiet_start: str = Field("22:00", pattern=_CLOCK)  # nothing is sent from here …
+    quiet_end: str = Field("08:00", pattern=_CLOCK)  # … until here (held, then sent); equal times: no quiet hours
+    retention_days: int = Field(60, ge=1)  # finished reminder rows older than this are deleted
+
+
 class Settings(_Section):
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -150,7 +328,13 @@ class Settings(_Section):
     dialog: DialogSettings = Field(default_factory=DialogSettings)
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
+    points: PointsSettings = Field(default_factory=PointsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    tickets: TicketSettings = Field(default_factory=TicketSettings)
+    members: MembersSettings = Field(default_factory=MembersSettings)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     communities: list[CommunitySettings] = Field(min_length=1)
     accounts: list[AccountSettings] = Field(min_length=1)
 
@@ -164,6 +348,8 @@ class Settings(_Section):
             if account.name in names:
                 raise ValueError(f"account name {account.name!r} is used twice")
             names.add(account.name)
+        for slug in set(self.tickets.teams) - slugs:
+            raise ValueError(f"tickets.teams.{slug}: {slug!r} is not in [[communities]]")
         return self
 
     def account(self, name: str) -> AccountSettings | None:

@@ -17,6 +17,7 @@ import socket
 import tomllib
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from bot.demo_data import COMMUNITY_NAME, COMMUNITY_SLUG, seed
 from bot.wechat.fake_api import FakeWeChat
 from storage.db import Database
 from storage.migrate import upgrade_async
+from storage.staff import demo as staff_demo
 
 log = logging.getLogger("linli.demo")
 
@@ -90,6 +92,7 @@ def load_demo_settings(path: Path, *, host: str, port: int, api_base: str, data_
     data.setdefault("server", {}).update(host=host, port=port, simulator=True)
     data.setdefault("database", {})["url"] = sqlite_url(data_dir)
     data.setdefault("wechat", {})["base_url"] = api_base
+    data.setdefault("console", {}).update(cookie_secure=False)  # the demo is plain HTTP on loopback
     return validate(data)
 
 
@@ -104,6 +107,7 @@ class DemoHandle:
     fake: FakeWeChat
     runner: web.AppRunner
     base_url: str
+    console_password: str = ""
 
     @property
     def simulator_url(self) -> str:
@@ -118,11 +122,14 @@ class DemoHandle:
         await self.fake.stop()
 
 
-async def seed_database(url: str) -> None:
+async def seed_database(url: str, console_password: str | None = None) -> None:
     db = Database(url)
     try:
         async with db.sessions.begin() as session:
-            await seed(session)
+            community_id = await seed(session)
+            if console_password:  # the staff console's demo admin (storage/staff/demo.py)
+                await staff_demo.ensure_admin(session, community_id=community_id, password=console_password,
+                                              now=datetime.now(timezone.utc))
     finally:
         await db.dispose()
 
@@ -138,7 +145,8 @@ async def start_demo(host: str = "127.0.0.1", port: int = 8080, data_dir: str | 
     try:
         config_path = ensure_config(data_dir, host, port)
         await upgrade_async(sqlite_url(data_dir))
-        await seed_database(sqlite_url(data_dir))
+        console_password = staff_demo.demo_password(data_dir)
+        await seed_database(sqlite_url(data_dir), console_password)
         await fake.start("127.0.0.1", 0)
         settings = load_demo_settings(config_path, host=host, port=sock.getsockname()[1],
                                       api_base=fake.base_url, data_dir=data_dir)
@@ -156,7 +164,8 @@ async def start_demo(host: str = "127.0.0.1", port: int = 8080, data_dir: str | 
         await fake.stop()
         raise
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return DemoHandle(settings, config_path, fake, runner, f"http://{shown_host}:{settings.server.port}")
+    return DemoHandle(settings, config_path, fake, runner, f"http://{shown_host}:{settings.server.port}",
+                      console_password)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -185,6 +194,8 @@ def banner(handle: DemoHandle) -> str:
         "",
         "邻里 Linli 演示已启动 / demo is running",
         f"  居民模拟器 Resident simulator : {handle.simulator_url}",
+        f"  工作台 Staff console          : {handle.base_url}/console/  "
+        f"(用户名 {staff_demo.USERNAME} / 密码 {handle.console_password})",
         f"  公众号接口 WeChat endpoint    : {handle.endpoint_url}",
         f"  模拟微信接口 Fake WeChat API   : {handle.fake.base_url}",
         f"  终端聊天 Chat in a terminal    : {chat}",

@@ -16,9 +16,11 @@ import nlp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import members_demo, points_demo
 from storage import communities, faq
 from storage.models import Building, Grid, Resident
 from storage.sql import upsert_insert
+from storage.tickets import link_grid_worker, link_member_household
 
 COMMUNITY_SLUG = "demo"
 COMMUNITY_NAME = "襄阳市樊城区示范社区"
@@ -54,6 +56,10 @@ RESIDENTS: tuple[DemoResident, ...] = (
     DemoResident("o_demo_huang", "黄伟", "13807100008", "12栋", 2, "803"),
 )
 
+# Beyond the building / grid they live in: what member households look after and grid workers work.
+MEMBER_HOUSEHOLD_BUILDINGS: dict[str, tuple[str, ...]] = {"o_demo_zhang": ("4栋",), "o_demo_wang": ("5栋",)}
+GRID_WORKER_GRIDS: dict[str, tuple[str, ...]] = {"o_demo_liu": ("第二网格",)}
+
 
 async def seed(session: AsyncSession, *, slug: str = COMMUNITY_SLUG, name: str = COMMUNITY_NAME) -> int:
     """Create or refresh the demo neighbourhood; returns the community id. The caller commits."""
@@ -61,7 +67,10 @@ async def seed(session: AsyncSession, *, slug: str = COMMUNITY_SLUG, name: str =
     grid_ids = await _grids(session, community_id)
     building_ids = await _buildings(session, community_id, grid_ids)
     await _residents(session, community_id, building_ids)
+    await _ticket_links(session, community_id, grid_ids, building_ids)
     await faq.add_missing(session, community_id, demo_faq())
+    await points_demo.seed(session, community_id)  # mall items, activities, a few points
+    await members_demo.seed(session, community_id)  # care households with visit schedules (约访)
     return community_id
 
 
@@ -99,3 +108,17 @@ async def _residents(session: AsyncSession, community_id: int, building_ids: dic
                                                        subscribed=True, **profile)
         await session.execute(stmt.on_conflict_do_update(index_elements=["community_id", "openid"],
                                                          set_={key: stmt.excluded[key] for key in profile}))
+
+
+async def _ticket_links(session: AsyncSession, community_id: int, grid_ids: dict[str, int],
+                        building_ids: dict[str, int]) -> None:
+    rows = await session.execute(select(Resident.openid, Resident.id).where(Resident.community_id == community_id))
+    resident_ids = dict(rows.all())
+    for openid, buildings in MEMBER_HOUSEHOLD_BUILDINGS.items():
+        for building in buildings:
+            await link_member_household(session, community_id=community_id, resident_id=resident_ids[openid],
+                                        building_id=building_ids[building])
+    for openid, grids in GRID_WORKER_GRIDS.items():
+        for grid in grids:
+            await link_grid_worker(session, community_id=community_id, resident_id=resident_ids[openid],
+                                   grid_id=grid_ids[grid])

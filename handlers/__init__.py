@@ -8,9 +8,19 @@ from bot.dispatcher.router import Router
 
 
 def build_router() -> Router:
-    from handlers import clarify, consult, events, fallback, greeting, handoff, media
+    from handlers import clarify, consult, events, fallback, greeting, handoff, intake, media, rating, ticket_status
+    from handlers import binding, member_tasks, points, resources, visits, volunteer
+    from handlers import misunderstood  # first: a confidently understood message resets the count
 
     root = Router("root")
-    root.include(handoff.router, events.router, media.router, clarify.router, greeting.router,
-                 consult.router, fallback.router)
+    # intake.steps answers an open report form (its photos and short answers too), so it comes
+    # before media and asking back; rating words are caught before the NLU's doubt about them.
+    # points.steps answers a points dialog's "确认" / "下一页" before asking back, too.
+    # Binding codes (and building QR scenes) come before events; member households' task
+    # commands and visit logs before the report form, so "完成 … 已修好" never becomes a ticket.
+    root.include(misunderstood.router,
+                 handoff.router, binding.router, events.router, member_tasks.router, visits.router, intake.steps,
+                 media.router, rating.router, points.steps,
+                 clarify.router, intake.router, ticket_status.router, resources.router, points.router,
+                 volunteer.router, greeting.router, consult.router, fallback.router)
     return root

@@ -7,6 +7,7 @@ from bot.dispatcher.context import Context
 from bot.dispatcher.middlewares import CLARIFY_STATE
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
+from handlers.misunderstood import not_understood
 
 router = Router("clarify")
 
@@ -27,4 +28,4 @@ async def ask_back(ctx: Context) -> Reply:
     options = _choices(ctx)
     ctx.dialog.goto(CLARIFY_STATE, options=options, text=ctx.text)
     listed = "\n".join(f"{n}. {texts.INTENT_LABELS[intent]}" for n, intent in enumerate(options, 1))
-    return Text(texts.CLARIFY.format(options=listed))
+    return not_understood(ctx, Text(texts.CLARIFY.format(options=listed)))

@@ -9,6 +9,7 @@ from bot import texts
 from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
+from handlers.misunderstood import not_understood
 from storage import faq
 
 router = Router("consult")
@@ -47,4 +48,4 @@ async def answer(ctx: Context) -> Reply:
 
 @router.on(intent="other")
 async def not_for_us(ctx: Context) -> Reply:
-    return Text(texts.OTHER)
+    return not_understood(ctx, Text(texts.OTHER))

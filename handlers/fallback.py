@@ -6,10 +6,11 @@ from bot import texts
 from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
+from handlers.misunderstood import not_understood
 
 router = Router("fallback")
 
 
 @router.on(kind=("text", "voice"))
 async def acknowledge(ctx: Context) -> Reply:
-    return Text(texts.ACKNOWLEDGED)
+    return not_understood(ctx, Text(texts.ACKNOWLEDGED))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot import texts
+from bot import office_hours, texts
 from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
@@ -40,4 +40,10 @@ async def while_with_staff(ctx: Context) -> Reply | None:
 async def to_staff(ctx: Context) -> Reply:
     ctx.dialog.finish()
     ctx.dialog.start_handoff()
-    return Text(texts.HANDOFF_STARTED)
+    return Text(with_office_hours(ctx, texts.HANDOFF_STARTED))
+
+
+def with_office_hours(ctx: Context, message: str) -> str:
+    """Outside office hours the resident also learns when someone will answer."""
+    note = office_hours.off_hours_note(ctx.now, ctx.settings.console.office_hours)
+    return f"{message}\n{note}" if note else message

@@ -30,7 +30,10 @@ _RULES: list[tuple[re.Pattern, str, dict]] = [
     (_whole(r"转人工(?:客服|服务)?|人工(?:客服|服务)?|转接人工|真人客服|在线客服|找人工"), "handoff", {}),
     (_whole(r"(?:查询?)?(?:我的)?积分(?:查询|余额)?|查积分|查询积分"), "points_query", {"action": "balance"}),
     (_whole(r"(?:我的)?积分(?:明细|记录)|(?:我的)?兑换记录"), "points_query", {"action": "history"}),
-    (_whole(r"(?:我的)?积分(?:排名|排行榜?|榜)"), "points_query", {"action": "rank"}),
+    (_whole(r"(?:我的)?积分(?:排名|排行榜?|榜)|比积分|亮积分|排行榜?|排名"), "points_query", {"action": "rank"}),
+    (_whole(r"(?:退订|取消|不要|不看)(?:积分)?排行榜?"), "points_query", {"action": "rank_off"}),
+    (_whole(r"(?:订阅|恢复)(?:积分)?排行榜?"), "points_query", {"action": "rank_on"}),
+    (_whole(r"我的(?:兑换|订单)|兑换订单|取货码"), "points_query", {"action": "orders"}),
     (_whole(r"积分(?:超市|商城)|积分兑换|兑换"), "points_query", {"action": "mall"}),
     (_whole(r"(?:查询?|查一下)(?:我的)?(?:工单|报修|投诉)(?:进度|记录)?|我的(?:工单|报修|投诉)(?:进度|记录)?"
             r"|工单(?:进度|记录)?|(?:报修|投诉)(?:进度|记录)|查进度"), "ticket_status", {}),
@@ -51,20 +54,23 @@ _RULES: list[tuple[re.Pattern, str, dict]] = [
 
 # Commands with an argument.
 _SIGNUP = re.compile(r"报名\s*(?:第)?(\d{1,3})(?:号|个)?")
-_UNSIGN = re.compile(r"取消报名\s*(?:第)?(\d{1,3})(?:号|个)?")
+_UNSIGN = re.compile(r"取消报名\s*(?:第)?(\d{1,3})?(?:号|个)?")
 _CHECKIN = re.compile(r"(?:活动)?签到\s*(?:码)?[:\s]*(\d{4,6})")
 _REDEEM = re.compile(r"兑换\s*(?:第)?(\d{1,3})(?:号|个)?(?:商品)?")
-_REDEEM_ITEM = re.compile(r"兑换\s+(\S.{0,19})")
+_REDEEM_ITEM = re.compile(r"兑换\s*(?!记录|规则|订单|什么|啥|哪些|多少|方法|流程)([^\d\s].{0,19})")
+_UNREDEEM = re.compile(r"取消兑换\s*(?:第)?(\d{1,3})?(?:号|个)?")
 _TICKET = re.compile(r"(?:查询?|查一下)?(?:我的)?(?:工单|单号|工单号|报修)?\s*[:#]?\s*(\d{8}-\d{4})\s*(?:进度|怎么样了?)?")
 
 
 def _argument_rule(text: str) -> RuleHit | None:
     if m := _UNSIGN.fullmatch(text):
-        return RuleHit("volunteer_signup", {"action": "cancel", "number": int(m.group(1))})
+        return RuleHit("volunteer_signup", {"action": "cancel"} | ({"number": int(m.group(1))} if m.group(1) else {}))
     if m := _SIGNUP.fullmatch(text):
         return RuleHit("volunteer_signup", {"action": "signup", "number": int(m.group(1))})
     if m := _CHECKIN.fullmatch(text):
         return RuleHit("volunteer_signup", {"action": "checkin", "checkin_code": m.group(1)})
+    if m := _UNREDEEM.fullmatch(text):
+        return RuleHit("points_query", {"action": "cancel_redeem"} | ({"number": int(m.group(1))} if m.group(1) else {}))
     if m := _REDEEM.fullmatch(text):
         return RuleHit("points_query", {"action": "redeem", "number": int(m.group(1))})
     if m := _REDEEM_ITEM.fullmatch(text):

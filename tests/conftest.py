@@ -16,6 +16,8 @@ from bot.config import Settings, validate
 from storage.db import Database
 from storage.migrate import upgrade
 
+pytest_plugins = ["tests.postgres"]  # pg_cluster / pg_url: a throwaway PostgreSQL
+
 # Test-only account values, not real secrets.
 TEST_APPID = "wxlinlitest000001"
 TEST_SECRET = "linli-test-secret"

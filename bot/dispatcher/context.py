@@ -130,6 +130,8 @@ class Context:
             if commit and self.dialog is not None and self.dialog.changed:
                 session.add(self.dialog.row)  # a first conversation row is inserted only once it holds something
             await (session.commit() if commit else session.rollback())
+            if commit:
+                self.services.wake_outbox()  # the handler may have queued notices; harmless if not
         finally:
             self.rows_settled = True
             await session.close()

@@ -26,8 +26,8 @@ APOLOGY = "抱歉，系统刚才出了点问题，您的消息已经记下，请
 
 ACKNOWLEDGED = "收到，您的留言已记录，社区工作人员会尽快处理。"
 
-HANDOFF_STARTED = ("好的，已为您转接社区工作人员，请直接留言，工作人员会尽快回复。"
-                   "（工作时间：周一至周五 8:30-12:00，14:30-17:30）\n如需回到自助服务，请回复“返回”。")
+HANDOFF_STARTED = ("好的，已为您转接社区工作人员，请直接留言，工作人员会尽快回复。\n"
+                   "如需回到自助服务，请回复“返回”。")  # outside office hours a note says when (bot/texts/handoff.py)
 HANDOFF_ALREADY = "工作人员已收到您的留言，请稍候。如需回到自助服务，请回复“返回”。"
 HANDOFF_ENDED = "已回到自助服务。\n" + SERVICE_MENU
 

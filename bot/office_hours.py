@@ -1,0 +1,62 @@
+"""Office hours for escalated threads: Chinese working days (holidays and make-up workdays from
+chinesecalendar, as the ticket deadlines count them) and the local periods in [console] office_hours.
+
+No periods configured means no promise is made: the hand-off message says nothing about when.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from bot.texts import handoff as texts
+from nlp.timephrase import SHANGHAI
+from storage.tickets.sla import is_workday
+
+WEEKDAYS = "一二三四五六日"
+LOOKAHEAD_DAYS = 40  # longer than any Chinese holiday run (Spring Festival with its weekends)
+
+
+def periods(specs: list[str]) -> list[tuple[time, time]]:
+    out = []
+    for spec in specs:
+        start, end = spec.split("-")
+        out.append((time.fromisoformat(start), time.fromisoformat(end)))
+    return sorted(out)
+
+
+def is_open(now: datetime, specs: list[str]) -> bool:
+    local = now.astimezone(SHANGHAI)
+    return is_workday(local.date()) and any(start <= local.time() < end for start, end in periods(specs))
+
+
+def next_opening(now: datetime, specs: list[str]) -> datetime | None:
+    """When staff are next at work (None when open now or when no hours are configured)."""
+    if not specs or is_open(now, specs):
+        return None
+    local = now.astimezone(SHANGHAI)
+    for offset in range(LOOKAHEAD_DAYS):
+        day = local.date() + timedelta(days=offset)
+        if not is_workday(day):
+            continue
+        for start, _end in periods(specs):
+            opening = datetime.combine(day, start, SHANGHAI)
+            if opening > local:
+                return opening
+    return None
+
+
+def when_text(now: datetime, opening: datetime) -> str:
+    """ "今天14:30", "明天8:30" or "10月8日（周四）8:30" — as the resident reads it."""
+    today: date = now.astimezone(SHANGHAI).date()
+    clock = f"{opening.hour}:{opening.minute:02d}"
+    if opening.date() == today:
+        return texts.TODAY.format(time=clock)
+    if opening.date() == today + timedelta(days=1):
+        return texts.TOMORROW.format(time=clock)
+    return texts.LATER.format(month=opening.month, day=opening.day, weekday=WEEKDAYS[opening.weekday()], time=clock)
+
+
+def off_hours_note(now: datetime, specs: list[str]) -> str | None:
+    """The sentence to add to a hand-off message outside office hours, else None."""
+    opening = next_opening(now, specs)
+    return texts.OFF_HOURS.format(when=when_text(now, opening)) if opening else None

@@ -1,0 +1,120 @@
+"""Volunteer activities in chat: the numbered list, sign-up with capacity and a waitlist,
+cancellation with promotion (told through the outbox), and 我的活动."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.texts import points as t
+from storage.points_models import Activity, ActivitySignup
+
+
+async def _statuses(db, activity_id) -> dict[int, str]:
+    async with db.sessions() as session:
+        rows = await session.execute(select(ActivitySignup.resident_id, ActivitySignup.status)
+                                     .where(ActivitySignup.activity_id == activity_id))
+        return dict(rows.all())
+
+
+async def test_upcoming_activities_are_listed_with_their_numbers(wechat, staff, clock):
+    await staff.activity("已结束的活动", starts_in=timedelta(days=-2))
+    later = await staff.activity("关爱老人", starts_in=timedelta(days=5), capacity=8)
+    sooner = await staff.activity("清洁家园", starts_in=timedelta(days=1), capacity=2)
+    reply = await wechat.resident("o_list").say("志愿活动")
+    assert "已结束的活动" not in reply
+    assert reply.index("清洁家园") < reply.index("关爱老人")
+    assert f"{sooner.number}. 清洁家园\n   11月24日（周二）10:00-12:00，社区广场\n   20 积分，名额 0/2" in reply
+    assert f"{later.number}. 关爱老人" in reply and f"例如“报名 {sooner.number}”" in reply
+
+
+async def test_no_activities(wechat):
+    assert await wechat.resident("o_empty").say("志愿活动") == t.NO_ACTIVITIES
+
+
+async def test_sign_up_confirms_and_a_second_time_says_so(wechat, staff, db):
+    activity = await staff.activity("清洁家园", capacity=2)
+    chat = wechat.resident("o_vol")
+    reply = await chat.say(f"报名 {activity.number}")
+    assert reply.startswith("报名成功！\n清洁家园") and f"取消报名 {activity.number}" in reply
+    assert "已经报名" in await chat.say(f"报名{activity.number}")
+    assert (await staff.get(Activity, activity.id)).confirmed == 1
+
+
+async def test_full_activity_puts_residents_on_a_waitlist_in_order(wechat, staff, db):
+    activity = await staff.activity("关爱老人", capacity=1)
+    n = activity.number
+    assert "报名成功" in await wechat.resident("o_1").say(f"报名 {n}")
+    assert await wechat.resident("o_2").say(f"报名 {n}") == t.WAITLISTED.format(title="关爱老人", position=1)
+    assert await wechat.resident("o_3").say(f"报名 {n}") == t.WAITLISTED.format(title="关爱老人", position=2)
+    assert await wechat.resident("o_3").say(f"报名 {n}") == t.ALREADY_WAITLISTED.format(title="关爱老人", position=2)
+    assert "（已满，可候补）" in await wechat.resident("o_4").say("志愿活动")
+
+
+async def test_cancelling_promotes_the_first_waiting_who_is_told_by_message(wechat, staff, db, fake_wechat,
+                                                                            drain_outbox):
+    activity = await staff.activity("关爱老人", capacity=1)
+    n = activity.number
+    for openid in ("o_seat", "o_wait1", "o_wait2"):
+        await wechat.resident(openid).say(f"报名 {n}")
+    assert await wechat.resident("o_seat").say(f"取消报名 {n}") == t.UNSIGNED.format(title="关爱老人")
+    await drain_outbox()
+    told = [m["content"] for m in fake_wechat.sent_to("o_wait1")]
+    assert len(told) == 1 and told[0].startswith("好消息") and "关爱老人" in told[0]
+    assert fake_wechat.sent_to("o_wait2") == []
+    assert "已报名" in await wechat.resident("o_wait1").say("我的活动")
+    assert "候补第 1 位" in await wechat.resident("o_wait2").say("我的活动")
+    assert (await staff.get(Activity, activity.id)).confirmed == 1
+    # cancelling from the waitlist frees no seat and promotes no one
+    await wechat.resident("o_wait2").say(f"取消报名 {n}")
+    await drain_outbox()
+    assert len(fake_wechat.sent_to("o_wait1")) == 1 and fake_wechat.sent_to("o_wait2") == []
+
+
+async def test_cancel_needs_a_sign_up_and_must_come_before_the_start(wechat, staff, clock):
+    activity = await staff.activity("清洁家园", starts_in=timedelta(hours=3))
+    n = activity.number
+    chat = wechat.resident("o_c")
+    assert await chat.say(f"取消报名 {n}") == t.UNSIGN_NOT_SIGNED.format(title="清洁家园")
+    await chat.say(f"报名 {n}")
+    clock.advance(hours=3)
+    assert await chat.say(f"取消报名 {n}") == t.UNSIGN_STARTED.format(title="清洁家园")
+    assert await chat.say("取消报名") == t.UNSIGN_WHICH
+
+
+async def test_signing_up_again_after_cancelling_goes_to_the_back(wechat, staff, db):
+    activity = await staff.activity("清洁家园", capacity=1)
+    n = activity.number
+    await wechat.resident("o_a").say(f"报名 {n}")
+    await wechat.resident("o_a").say(f"取消报名 {n}")
+    await wechat.resident("o_b").say(f"报名 {n}")
+    assert await wechat.resident("o_a").say(f"报名 {n}") == t.WAITLISTED.format(title="清洁家园", position=1)
+
+
+async def test_sign_up_closes_at_the_deadline(wechat, staff, clock):
+    activity = await staff.activity("反诈宣传", starts_in=timedelta(days=2),
+                                    signup_deadline=clock() + timedelta(days=1))
+    clock.advance(days=1)
+    assert await wechat.resident("o_late").say(f"报名 {activity.number}") == t.SIGNUP_CLOSED.format(title="反诈宣传")
+    assert "（报名已截止）" in await wechat.resident("o_late").say("志愿活动")
+
+
+async def test_unknown_number_and_missing_number(wechat, staff):
+    await staff.activity("清洁家园")
+    chat = wechat.resident("o_x")
+    assert await chat.say("报名 99") == t.ACTIVITY_NOT_FOUND.format(number=99)
+    assert (await chat.say("我想报名参加活动")).startswith("近期志愿活动")
+
+
+async def test_my_activities(wechat, staff):
+    first = await staff.activity("清洁家园", capacity=1)
+    second = await staff.activity("关爱老人", starts_in=timedelta(days=3))
+    await wechat.resident("o_other").say(f"报名 {first.number}")
+    chat = wechat.resident("o_mine")
+    assert await chat.say("我的活动") == t.MINE_EMPTY
+    await chat.say(f"报名 {first.number}")
+    await chat.say(f"报名 {second.number}")
+    reply = await chat.say("我的活动")
+    assert f"{first.number}. 清洁家园：11月25日（周三）10:00，社区广场，候补第 1 位" in reply
+    assert f"{second.number}. 关爱老人：11月26日（周四）10:00，社区广场，已报名" in reply

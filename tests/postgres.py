@@ -1,0 +1,141 @@
+"""A throwaway PostgreSQL for tests (a pytest plugin, registered in tests/conftest.py).
+
+``pg_url`` gives a test a freshly migrated database of its own: the session starts one cluster
+from the machine's PostgreSQL binaries (initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin)
+in a temporary directory — fsync off, a free loopback port, its unix socket in that directory —
+migrates a template database once with storage.migrate, and each test gets
+``CREATE DATABASE … TEMPLATE`` of it (a file copy, milliseconds). The cluster is stopped and
+deleted when the session ends.
+
+PostgreSQL refuses to run as root; in a root container (CI) the server runs as the ``postgres``
+user (or ``nobody``). Missing binaries fail the tests that need them with a message saying what
+to install: they are never skipped, since this is the production database.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from storage.migrate import upgrade
+
+SUPERUSER = "linli"
+TEMPLATE = "linli_template"
+
+
+def postgres_bin_dir() -> Path:
+    """The directory holding initdb, pg_ctl and psql of one PostgreSQL version."""
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).resolve().parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                      key=lambda p: [int(n) for n in re.findall(r"\d+", p)])
+    if versions:
+        return Path(versions[-1]).parent
+    pytest.fail("PostgreSQL is needed for these tests: no initdb on PATH or under /usr/lib/postgresql/*/bin "
+                "(Debian/Ubuntu: apt-get install postgresql)", pytrace=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    """Who runs the server: ourselves, unless we are root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    pytest.fail("running as root and there is no 'postgres' or 'nobody' user to run PostgreSQL as", pytrace=False)
+
+
+@dataclass
+class Cluster:
+    bin_dir: Path
+    root: Path
+    port: int
+    user: pwd.struct_passwd | None
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def run(self, program: str, *args: str) -> str:
+        """Run a PostgreSQL program as the server's user; a failure shows its output."""
+        ids = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []} if self.user else {}
+        result = subprocess.run([str(self.bin_dir / program), *args], check=False, capture_output=True, text=True,
+                                cwd=self.root, env={**os.environ, "LC_ALL": "C"}, **ids)
+        if result.returncode != 0:
+            raise RuntimeError(f"{program} {' '.join(args)} failed ({result.returncode}):\n"
+                               f"{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def sql(self, statement: str) -> str:
+        return self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
+                        "-U", SUPERUSER, "-d", "postgres", "-c", statement)
+
+    def start(self) -> None:
+        self.run("initdb", "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
+                 "--no-sync")
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self.run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.root / "server.log"),
+                 "-o", options)
+
+    def stop(self) -> None:
+        try:
+            self.run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A running cluster with a migrated template database; stopped at the end of the session."""
+    user = _server_user()
+    root = Path(tempfile.mkdtemp(prefix="linli-pg-"))
+    if user is not None:
+        os.chown(root, user.pw_uid, user.pw_gid)
+    cluster = Cluster(postgres_bin_dir(), root, _free_port(), user)
+    try:
+        cluster.start()
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    try:
+        cluster.sql(f"CREATE DATABASE {TEMPLATE}")
+        upgrade(cluster.url(TEMPLATE))
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A freshly migrated PostgreSQL database for this test (dropped afterwards)."""
+    name = f"linli_test_{os.getpid()}_{next(_names)}"
+    pg_cluster.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    yield pg_cluster.url(name)
+    pg_cluster.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
