@@ -3,7 +3,8 @@
 Admitting a message: claim its delivery key, log it, find or create the resident, load their
 conversation. Recording a reply: log it, mark the key done (with the reply, for retries), save
 the resident's and the dialog's changes, queue a late reply in the outbox. Each is a handful of
-multi-row statements per batch, built once per dialect and reused.
+multi-row statements per batch, built once per dialect and reused — on SQLite as plain sqlite3
+statements (storage.admission_sqlite), elsewhere through SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import admission_sqlite as lite
 from storage import outbox
 from storage.dedup import Seen
 from storage.models import Conversation, MessageLog, ProcessedMessage, Resident
@@ -95,6 +97,8 @@ def _dialect(session: AsyncSession) -> str:
 
 
 async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
+    if _dialect(session) == "sqlite":
+        return await _admit_many_sqlite(session, arrivals)
     statements = _statements(_dialect(session))
     connection = await session.connection()
     claimed = await _claim(connection, statements, arrivals)
@@ -114,9 +118,40 @@ async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list
     return admissions
 
 
+async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
+    db = await lite.handle(session)
+    claimed = {(a.account, a.key) for a in _unique_deliveries(arrivals)
+               if lite.claim(db, a.community_id, a.account, a.key, a.now)}
+    lite.insert_logs(db, [_inbound_row(a) for a in arrivals if (a.account, a.key) in claimed])
+    residents = {}
+    for arrival in arrivals:
+        key = (arrival.community_id, arrival.openid)
+        opens = arrival.opens_window or any(a.opens_window for a in arrivals if (a.community_id, a.openid) == key)
+        if key not in residents:
+            residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now, opens)
+    conversations = lite.conversations_of(db, [resident.id for resident in residents.values()])
+    admissions = []
+    for arrival in arrivals:
+        first = (arrival.account, arrival.key) in claimed
+        claimed.discard((arrival.account, arrival.key))  # a second copy in one batch is a retry
+        earlier = None if first else _seen_sqlite(db, arrival)
+        resident = residents[(arrival.community_id, arrival.openid)]
+        admissions.append(Admission(first, earlier, resident, conversations.get(resident.id)))
+    return admissions
+
+
+def _unique_deliveries(arrivals: Sequence[Arrival]) -> list[Arrival]:
+    return list({(a.account, a.key): a for a in arrivals}.values())
+
+
+def _seen_sqlite(db, arrival: Arrival) -> Seen | None:
+    row = lite.seen(db, arrival.account, arrival.key)
+    return Seen(*row) if row else None
+
+
 async def _claim(connection, statements: _Statements, arrivals: Sequence[Arrival]) -> set[tuple[str, str]]:
     rows = [{"community_id": a.community_id, "account": a.account, "dedup_key": a.key, "status": "running",
-             "started_at": a.now} for a in {(a.account, a.key): a for a in arrivals}.values()]
+             "started_at": a.now} for a in _unique_deliveries(arrivals)]
     result = await connection.execute(statements.claim, rows)
     return {(row.account, row.dedup_key) for row in result}
 
@@ -154,24 +189,28 @@ async def _seen(session: AsyncSession, arrival: Arrival) -> Seen | None:
 
 
 async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
-    statements = _statements(_dialect(session))
-    connection = await session.connection()
-    logs = []
-    for record in records:
-        if record.log is None:
-            continue
-        outbox_id = await _queue_late(session, record) if record.outbox_message else None
-        row = dict.fromkeys(LOG_COLUMNS)
-        row.update(record.log, community_id=record.community_id, openid=record.openid, direction="out",
-                   outbox_id=outbox_id, created_at=record.now)
-        logs.append(row)
-    if logs:
-        await connection.execute(insert(LOG), logs)
-    await connection.execute(statements.finish, [
-        {"b_account": r.account, "b_key": r.key, "b_delivery": r.delivery, "b_reply": r.reply, "b_now": r.now}
-        for r in records])
+    logs = [await _outbound_row(session, record) for record in records if record.log is not None]
+    if _dialect(session) == "sqlite":
+        db = await lite.handle(session)
+        lite.insert_logs(db, logs)
+        lite.finish(db, [(r.account, r.key, r.delivery, r.reply, r.now) for r in records])
+    else:
+        connection = await session.connection()
+        if logs:
+            await connection.execute(insert(LOG), logs)
+        await connection.execute(_statements(_dialect(session)).finish, [
+            {"b_account": r.account, "b_key": r.key, "b_delivery": r.delivery, "b_reply": r.reply, "b_now": r.now}
+            for r in records])
     for record in records:
         session.add_all(record.changed_rows)
+
+
+async def _outbound_row(session: AsyncSession, record: Record) -> dict[str, Any]:
+    outbox_id = await _queue_late(session, record) if record.outbox_message else None
+    row = dict.fromkeys(LOG_COLUMNS)
+    row.update(record.log, community_id=record.community_id, openid=record.openid, direction="out",
+               outbox_id=outbox_id, created_at=record.now)
+    return row
 
 
 async def _queue_late(session: AsyncSession, record: Record) -> int | None:

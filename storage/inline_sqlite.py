@@ -101,6 +101,11 @@ class InlineConnection:
                     raise
             await asyncio.sleep(BUSY_RETRY_SECONDS)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for the hot path's plain statements (storage.admission_sqlite)."""
+        return self._conn
+
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 

@@ -1,0 +1,151 @@
+"""The dispatcher's per-message writes on SQLite, run as plain sqlite3 statements.
+
+Admitting and recording a message are a handful of tiny statements, run for every message the
+account receives. Through SQLAlchemy each row's parameters pass through its type processors and
+each statement through its execution context, which cost several times what SQLite itself
+spends on them (bench/RESULTS.md, "Endpoint"). SQLite runs in the event loop on one connection
+(storage.inline_sqlite), so these statements use that connection's sqlite3 handle directly,
+inside the same transaction as everything else the batch does: prepared once by sqlite3's
+statement cache, with the few conversions our column types need done here.
+
+The rows read back (resident, conversation) become detached ORM objects, exactly as if a query
+had loaded them, so handlers and the rest of storage see no difference. PostgreSQL keeps the
+SQLAlchemy Core path in storage.admission.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from storage.models import Conversation, MessageLog, Resident, UtcDateTime
+
+UTC = timezone.utc
+
+
+def sql_time(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DateTime stores (always with microseconds), in UTC."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _read_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _read_json(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _reader(column) -> Callable[[Any], Any] | None:
+    if isinstance(column.type, UtcDateTime):
+        return _read_time
+    if isinstance(column.type, JSON):
+        return _read_json
+    if isinstance(column.type, Boolean):
+        return lambda value: None if value is None else bool(value)
+    return None
+
+
+class _Loader:
+    """Turns a row of one table, selected in column order, into a detached ORM object."""
+
+    def __init__(self, entity: type) -> None:
+        table: Table = entity.__table__
+        self.names = tuple(c.name for c in table.columns)
+        self.readers = tuple(_reader(c) for c in table.columns)
+        self.columns = ", ".join(self.names)
+        self.manager = entity._sa_class_manager
+
+    def load(self, row: Sequence[Any]) -> Any:
+        values = {name: (value if read is None else read(value))
+                  for name, read, value in zip(self.names, self.readers, row)}
+        obj = self.manager.new_instance()
+        obj.__dict__.update(values)
+        make_transient_to_detached(obj)  # loaded state, no history: as if a query returned it
+        return obj
+
+
+RESIDENT = _Loader(Resident)
+CONVERSATION = _Loader(Conversation)
+LOG_COLUMNS = tuple(c.name for c in MessageLog.__table__.columns if c.name != "id")
+_LOG_JSON = frozenset(c.name for c in MessageLog.__table__.columns if isinstance(c.type, JSON))
+
+CLAIM = ("INSERT INTO processed_messages (community_id, account, dedup_key, status, started_at) "
+         "VALUES (?, ?, ?, 'running', ?) ON CONFLICT (account, dedup_key) DO NOTHING")
+INSERT_LOG = (f"INSERT INTO message_log ({', '.join(LOG_COLUMNS)}) "
+              f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})")
+TOUCH_RESIDENT = ("INSERT INTO residents (community_id, openid, roles, subscribed, created_at, last_inbound_at) "
+                  "VALUES (?, ?, '[]', 1, ?, ?) ON CONFLICT (community_id, openid) DO UPDATE SET "
+                  "last_inbound_at = coalesce(excluded.last_inbound_at, residents.last_inbound_at) "
+                  f"RETURNING {RESIDENT.columns}")
+SEEN = "SELECT status, delivery, reply, started_at FROM processed_messages WHERE account = ? AND dedup_key = ?"
+FINISH = ("UPDATE processed_messages SET status = 'done', delivery = ?, reply = ?, finished_at = ? "
+          "WHERE account = ? AND dedup_key = ?")
+
+
+async def handle(session: AsyncSession) -> sqlite3.Connection:
+    """The sqlite3 connection under the session's transaction (begun if it was not yet)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection.sqlite
+
+
+def log_row(fields: dict[str, Any]) -> tuple:
+    """A message_log row in column order; `fields` names any subset of the columns."""
+    values = []
+    for name in LOG_COLUMNS:
+        value = fields.get(name)
+        if name == "created_at":
+            value = sql_time(value)
+        elif name in _LOG_JSON and value is not None:
+            value = json.dumps(value)
+        values.append(value)
+    return tuple(values)
+
+
+def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now: datetime) -> bool:
+    return db.execute(CLAIM, (community_id, account, key, sql_time(now))).rowcount == 1
+
+
+def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: datetime,
+                   opens_window: bool) -> Resident:
+    """Find or create the resident (noting when they last wrote) and return the row as an object."""
+    stamp = sql_time(now)
+    row = db.execute(TOUCH_RESIDENT, (community_id, openid, stamp, stamp if opens_window else None)).fetchone()
+    return RESIDENT.load(row)
+
+
+def conversations_of(db: sqlite3.Connection, resident_ids: Sequence[int]) -> dict[int, Conversation]:
+    if not resident_ids:
+        return {}
+    marks = ", ".join("?" for _ in resident_ids)
+    rows = db.execute(f"SELECT {CONVERSATION.columns} FROM conversations WHERE resident_id IN ({marks})",
+                      tuple(resident_ids)).fetchall()
+    conversations = (CONVERSATION.load(row) for row in rows)
+    return {conversation.resident_id: conversation for conversation in conversations}
+
+
+def seen(db: sqlite3.Connection, account: str, key: str) -> tuple | None:
+    row = db.execute(SEEN, (account, key)).fetchone()
+    if row is None:
+        return None
+    status, delivery, reply, started_at = row
+    return status, delivery, _read_json(reply), _read_time(started_at)
+
+
+def finish(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, dict | None, datetime]]) -> None:
+    """Mark keys done: (account, key, delivery, reply, now) each."""
+    db.executemany(FINISH, [(delivery, None if reply is None else json.dumps(reply), sql_time(now), account, key)
+                            for account, key, delivery, reply, now in rows])
+
+
+def insert_logs(db: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    db.executemany(INSERT_LOG, [log_row(row) for row in rows])
