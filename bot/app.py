@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import AsyncIterator, Callable
 
 import aiohttp
@@ -14,6 +15,7 @@ from bot.config import Settings
 from bot.console import add_console
 from bot.dispatcher.dispatcher import Dispatcher
 from bot.dispatcher.router import Router
+from bot.observability import health, metrics
 from bot.services import Services, utcnow
 from bot.wechat.endpoint import WeChatEndpoint
 from storage import communities
@@ -41,6 +43,7 @@ def create_app(settings: Settings, *, nlu=None, clock: Callable = utcnow, schedu
     if settings.server.simulator:
         from bot.simulator import add_simulator
         add_simulator(app)
+    add_observability(app, settings)  # last: readiness is set once everything above has started
     return app
 
 
@@ -123,7 +126,10 @@ def add_wechat_routes(app: web.Application) -> None:
         return await request.app[keys.ENDPOINT].verify(request)
 
     async def receive(request: web.Request) -> web.StreamResponse:
-        return await request.app[keys.ENDPOINT].receive(request)
+        started = time.perf_counter()
+        response = await request.app[keys.ENDPOINT].receive(request)
+        metrics.REPLY_LATENCY.observe(time.perf_counter() - started)  # refused requests (403/400) raise: not replies
+        return response
 
     app.router.add_get("/wechat/{account}", verify)
     app.router.add_post("/wechat/{account}", receive)
@@ -131,3 +137,16 @@ def add_wechat_routes(app: web.Application) -> None:
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+def add_observability(app: web.Application, settings: Settings) -> None:
+    """/readyz and /metrics (bot/observability); for Prometheus and the load balancer, not for
+    the internet: proxy only /wechat/ and /console/."""
+    from bot.observability.exposition import metrics_handler
+
+    readiness = app[health.READINESS] = health.Readiness()
+    app.router.add_get("/readyz", health.readyz)
+    if settings.observability.metrics:
+        app.router.add_get("/metrics", metrics_handler(settings))
+    app.on_startup.append(readiness.on_startup)
+    app.on_shutdown.append(readiness.on_shutdown)

@@ -28,7 +28,7 @@ def _settings_for_running(config_path: str | None) -> Settings:
     from storage.migrate import check_current
 
     settings = _settings(config_path)
-    setup_logging(settings.log.level)
+    setup_logging(settings.log)
     try:
         check_current(settings.database.url)
     except RuntimeError as exc:

@@ -16,6 +16,7 @@ import binascii
 import os
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,7 +72,7 @@ class OutboxSettings(_Section):
 
 class DialogSettings(_Section):
     conversation_ttl_minutes: int = Field(30, ge=1)
-    handoff_timeout_minutes: int = Field(120, ge=1)
+    handoff_timeout_minutes: int = Field(120, ge=1)  # silence from both sides, in office hours when set
 
 
 class IntakeSettings(_Section):
@@ -101,10 +102,38 @@ class PointsSettings(_Section):
     leaderboard_hour: int = Field(9, ge=0, le=23)  # local hour on the 1st of the month
     leaderboard_size: int = Field(10, ge=1, le=50)
     history_page_size: int = Field(10, ge=1, le=30)
+    attendance_grace_minutes: int = Field(1440, ge=0, le=10080)  # staff may mark attendance until this long after the end
 
 
 class LogSettings(_Section):
+    """Text for a terminal; JSON (one object a line, every field of the record) for production.
+    With ``openid_key`` set, openids are replaced by a keyed hash (bot/logs.py); JSON needs it."""
+
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+    openid_key: str = ""  # a secret (from LINLI_LOG__OPENID_KEY); the same in every process, so hashes match
+
+    @field_validator("openid_key")
+    @classmethod
+    def _long_enough(cls, key: str) -> str:
+        if key and len(key) < 16:
+            raise ValueError("must be at least 16 characters (a random secret, e.g. from `openssl rand -hex 16`)")
+        return key
+
+    @model_validator(mode="after")
+    def _key_for_json(self) -> "LogSettings":
+        if self.format == "json" and not self.openid_key:
+            raise ValueError('openid_key is required when format = "json" (set LINLI_LOG__OPENID_KEY): '
+                             "production logs never carry a raw openid")
+        return self
+
+
+class ObservabilitySettings(_Section):
+    """/readyz and /metrics (bot/observability)."""
+
+    metrics: bool = True  # serve /metrics (Prometheus text format)
+    db_timeout_seconds: float = Field(1.0, gt=0, le=10)  # /readyz's database check and the database gauges
+    db_gauges_max_age_seconds: float = Field(15.0, ge=0)  # outbox backlog and overdue tickets: re-read at most this often
 
 
 class TemplateSettings(_Section):
@@ -246,6 +275,14 @@ class TicketSettings(_Section):
     sla: list[SlaRule] = Field(default_factory=_default_sla)
     routing: dict[Grade, TicketRoute] = Field(default_factory=_default_routing)
     teams: dict[str, TicketTeams] = Field(default_factory=dict)  # community slug → its teams
+    # Inside a flat: duplicates need the same unit and room; other categories match the building.
+    in_flat_categories: list[str] = Field(default_factory=lambda: [
+        "leak", "water_drain", "heating", "wall_roof", "electricity", "gas"])
+    red_duplicate_window_minutes: int = Field(120, ge=0)  # a second red report joins the first (0: never)
+    # The official calendar overlay: days off and make-up workdays the chinesecalendar package
+    # does not know yet (a new year's State Council notice), or local changes.
+    holidays: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _complete(self) -> "TicketSettings":
@@ -270,6 +307,7 @@ class ConsoleSettings(_Section):
     page_size: int = Field(30, ge=5, le=200)
     live_poll_seconds: float = Field(1.0, gt=0)  # how often a live thread page looks for new messages
     live_max_seconds: float = Field(300.0, gt=0)  # a live stream is closed after this (the browser reconnects)
+    threads_poll_seconds: float = Field(5.0, ge=1)  # how often the list of escalated threads refreshes itself
     # When staff answer escalated threads: Chinese working days (holidays and make-up workdays
     # counted), these local (Asia/Shanghai) periods. Outside them the resident is told when.
     # Empty: no promise is made (the hand-off message says nothing about when).
@@ -330,6 +368,7 @@ class Settings(_Section):
     nlu: NluSettings = Field(default_factory=NluSettings)
     points: PointsSettings = Field(default_factory=PointsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     tickets: TicketSettings = Field(default_factory=TicketSettings)
     members: MembersSettings = Field(default_factory=MembersSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)

@@ -38,6 +38,8 @@ CONFIG_NAME = "demo.toml"
 DB_NAME = "linli.db"
 ACCOUNT_NAME = "demo"
 PLACEHOLDER_API = "http://127.0.0.1:9"  # replaced at every start by the fake's real address
+# Staff hours, so a "转人工" in the evening or at the weekend shows when someone will answer.
+OFFICE_HOURS = ["08:30-12:00", "14:30-17:30"]
 
 
 # ---- the demo config ----------------------------------------------------------------------
@@ -54,6 +56,7 @@ def demo_config(data_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> di
         "database": {"url": sqlite_url(data_dir)},
         "wechat": {"base_url": PLACEHOLDER_API},
         "log": {"level": "INFO"},
+        "console": {"office_hours": OFFICE_HOURS},
         "communities": [{"slug": COMMUNITY_SLUG, "name": COMMUNITY_NAME}],
         "accounts": [{
             "name": ACCOUNT_NAME, "community": COMMUNITY_SLUG,
@@ -92,7 +95,9 @@ def load_demo_settings(path: Path, *, host: str, port: int, api_base: str, data_
     data.setdefault("server", {}).update(host=host, port=port, simulator=True)
     data.setdefault("database", {})["url"] = sqlite_url(data_dir)
     data.setdefault("wechat", {})["base_url"] = api_base
-    data.setdefault("console", {}).update(cookie_secure=False)  # the demo is plain HTTP on loopback
+    console = data.setdefault("console", {})
+    console.update(cookie_secure=False)  # the demo is plain HTTP on loopback
+    console.setdefault("office_hours", OFFICE_HOURS)  # also for a demo.toml written before they were
     return validate(data)
 
 

@@ -141,7 +141,7 @@ def revoke(config_path, community, openid, role) -> None:
     async def work(session: AsyncSession, community_id: int, now: datetime, settings: Settings) -> str:
         resident = await _resident(session, community_id, openid)
         orphans = await visits.households_of(session, resident.id) if role == roles.MEMBER else []
-        stopped = await roles.revoke(session, resident=resident, role=role, now=now)
+        stopped = await roles.revoke(session, resident=resident, role=role, now=now, settings=settings)
         note = f"；{len(orphans)} 户重点户需另派走访人（members care assign）" if orphans else ""
         return f"{resident.name or openid} 不再是{t.ROLE_NAMES[role]}，停止了 {stopped} 条提醒{note}"
     _run(config_path, community, work)

@@ -14,6 +14,7 @@ from storage.tickets.sla import is_workday
 
 WEEKDAYS = "一二三四五六日"
 LOOKAHEAD_DAYS = 40  # longer than any Chinese holiday run (Spring Festival with its weekends)
+SEARCH_DAYS = 3660  # how far after_office_time looks
 
 
 def periods(specs: list[str]) -> list[tuple[time, time]]:
@@ -54,6 +55,40 @@ def when_text(now: datetime, opening: datetime) -> str:
     if opening.date() == today + timedelta(days=1):
         return texts.TOMORROW.format(time=clock)
     return texts.LATER.format(month=opening.month, day=opening.day, weekday=WEEKDAYS[opening.weekday()], time=clock)
+
+
+def after_office_time(start: datetime, amount: timedelta, specs: list[str]) -> datetime:
+    """The moment ``amount`` of office time has passed since ``start`` (wall-clock time without
+    configured hours). A hand-off's silence timeout counts this way, so a request made in the
+    evening, or a message sent over the weekend, still waits for staff when they come in."""
+    if not specs:
+        return start + amount
+    local, remaining = start.astimezone(SHANGHAI), amount
+    day = local.date()
+    for _ in range(SEARCH_DAYS):
+        if is_workday(day):
+            for opens, closes in periods(specs):
+                begin = max(datetime.combine(day, opens, SHANGHAI), local)
+                end = datetime.combine(day, closes, SHANGHAI)
+                if begin >= end:
+                    continue
+                if end - begin >= remaining:
+                    return begin + remaining
+                remaining -= end - begin
+        day += timedelta(days=1)
+    return start + amount  # only for absurd settings (years of office time): wall-clock then
+
+
+def silence_deadline(conversation, settings) -> datetime | None:
+    """When the bot may take a handed-off resident back, unless someone writes before: the
+    silence timeout in office time after the hand-off, the resident's last message or staff's
+    last answer, whichever came last (None: the conversation was never handed off)."""
+    started, active = conversation.handoff_at, conversation.handoff_active_at
+    since = max(started, active) if started and active else started or active
+    if since is None:
+        return None
+    timeout = timedelta(minutes=settings.dialog.handoff_timeout_minutes)
+    return after_office_time(since, timeout, settings.console.office_hours)
 
 
 def off_hours_note(now: datetime, specs: list[str]) -> str | None:

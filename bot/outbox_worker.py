@@ -18,8 +18,8 @@ Outcomes:
   secret, server IP not whitelisted: an operator fixes that) → 'pending' again after an
   exponential backoff, 'failed' after ``max_attempts``;
 - 45015/45047 (the 48-hour customer-service window has closed, or its quota is used up) → the
-  row becomes the account's template for its ``notice_kind`` and is sent at once; without such a
-  template → 'failed' with the reason recorded;
+  row becomes the template for its ``notice_kind`` — the community's from the console, else the
+  account's from the config — and is sent at once; without one → 'failed' with the reason recorded;
 - 43004/43019 (not subscribed / blocked) and any other errcode → 'failed' at once.
 """
 
@@ -33,12 +33,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from bot.config import Settings, TemplateSettings
+from bot.observability import metrics
 from bot.wechat.api import WeChatApi
 from bot.wechat.http import TokenFetchError, WeChatApiError, WeChatUnavailable
 from storage import outbox
 from storage.db import Database
 from storage.models import utcnow
 from storage.outbox import Claimed
+from storage.staff import templates as notice_templates
 
 log = logging.getLogger("linli.outbox")
 
@@ -198,8 +200,7 @@ class OutboxWorker:
         await self._mark(outbox.mark_failed, row, error=error)
 
     async def _fall_back_to_template(self, row: Claimed, exc: WeChatApiError) -> Claimed | None:
-        account = self._settings.account(row.account)
-        template = account.templates.get(row.notice_kind) if account else None
+        template = await self._template_for(row)
         if template is None:
             error = f"outside 48-hour window and no template for {row.notice_kind} (errcode {exc.errcode})"
             log.warning("outbox %s: failed, %s", row.id, error)
@@ -211,6 +212,17 @@ class OutboxWorker:
                 return None  # our claim was lost (lease expired); the new holder carries on
         log.info("outbox %s: 48-hour window closed, sending template %s instead", row.id, template.template_id)
         return replace(row, kind="template", payload=payload)
+
+    async def _template_for(self, row: Claimed) -> TemplateSettings | None:
+        """The community's template from the console (storage.staff.templates), else the
+        account's from the config."""
+        async with self._db.sessions() as session:
+            stored = await notice_templates.for_notice(session, community_id=row.community_id,
+                                                       notice_kind=row.notice_kind)
+        if stored is not None:
+            return stored
+        account = self._settings.account(row.account)
+        return account.templates.get(row.notice_kind) if account else None
 
     async def _retry_or_fail(self, row: Claimed, error: str) -> None:
         if row.attempts >= self._config.max_attempts:
@@ -226,6 +238,7 @@ class OutboxWorker:
         async with self._db.sessions.begin() as session:
             if not await mark(session, row, **values):
                 log.warning("outbox %s: claim lost before the outcome was recorded", row.id)
+        metrics.observe_outbox(row.kind, mark.__name__)
 
 
 def backoff_seconds(attempts: int, base: float, maximum: float) -> float:

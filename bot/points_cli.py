@@ -3,6 +3,7 @@
     linli points activity add --title 清洁家园 --place 社区广场 --start "2026-11-28 09:00" --end "2026-11-28 11:00" \\
         --capacity 20 --by 王主任            (points default to hours × [points] per_volunteer_hour)
     linli points activity list | show 3 | checkin 3 --openid o_x --by 王主任 | capacity 3 30 --by 王主任
+    linli points activity cancel 3 --reason "暴雨" --by 王主任   (everyone signed up is told)
     linli points item add --name 洗衣液 --cost 30 --stock 20 --by 王主任 | item list | item restock 1 10 --by 王主任
     linli points order pickup 123456 --by 王主任
     linli points adjust --openid o_x --delta -10 --reason "重复登记，扣回" --by 王主任
@@ -16,14 +17,14 @@ it (--by) and lands in the points audit trail.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
 import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.points_jobs import queue_promotions
+from bot.points_jobs import queue_cancellation, queue_promotions
 from bot.texts.points import LOCAL, moment, span
 from storage import communities
 from storage.db import Database
@@ -62,6 +63,10 @@ def _run(config_path: str | None, community: str | None,
 
 
 def _explain(exc: Exception) -> str:
+    if isinstance(exc, activities.OutsideWindow):
+        return "只能在活动开始后、结束后的宽限时间内标记签到"
+    if isinstance(exc, activities.NotOpen):
+        return "这个活动已经取消了"
     if isinstance(exc, ledger.InsufficientPoints):
         return "余额不足，不能扣这么多积分"
     if isinstance(exc, mall.OutOfStock):
@@ -168,12 +173,44 @@ def activity_show(config_path, community, number) -> None:
 @click.argument("number", type=int)
 @click.option("--openid", required=True)
 def activity_checkin(config_path, community, actor, number, openid) -> None:
-    """Mark a resident present (points are granted once)."""
+    """Mark a resident present (points are granted once), from the start until the grace period
+    after the end ([points] attendance_grace_minutes)."""
+    from bot.cli import _settings
+
+    grace = timedelta(minutes=_settings(config_path).points.attendance_grace_minutes)
+
     async def work(session, community_id, now):
         found = await _activity(session, community_id, number)
         resident = await _resident(session, community_id, openid)
-        done = await activities.mark_attended(session, activity=found, resident_id=resident.id, actor=actor, now=now)
+        done = await activities.mark_attended(session, activity=found, resident_id=resident.id, actor=actor, now=now,
+                                              grace=grace)
         return f"已签到，发放 {found.points} 积分" if done else "这位居民已经签到过了，积分不会重复发放"
+    _run(config_path, community, work)
+
+
+@activity.command("cancel")
+@config_option
+@community_option
+@by_option
+@click.argument("number", type=int)
+@click.option("--reason", default="", help="Told to the residents signed up.")
+def activity_cancel(config_path, community, actor, number, reason) -> None:
+    """Call an activity off; everyone confirmed or waiting is told by chat."""
+    from bot.cli import _settings
+
+    settings = _settings(config_path)
+    slug = community or settings.communities[0].slug
+    account = next((a.name for a in settings.accounts if a.community == slug), None)
+
+    async def work(session, community_id, now):
+        found = await _activity(session, community_id, number)
+        people = await activities.cancel_activity(session, activity_id=found.id, actor=actor, now=now,
+                                                  reason=reason.strip()[:100])
+        told = 0
+        if account is not None:
+            told = await queue_cancellation(session, found, people, account=account, reason=reason.strip()[:100],
+                                            now=now)
+        return f"已取消活动 {found.number}：{found.title}，通知 {told} 位报名的居民"
     _run(config_path, community, work)
 
 

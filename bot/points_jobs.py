@@ -1,5 +1,6 @@
-"""Scheduled points work: activity reminders and the monthly leaderboard (亮积分); and the notice to
-a resident taken off a waitlist, which chat (取消报名) and the CLI (more places) both queue.
+"""Scheduled points work: activity reminders and the monthly leaderboard (亮积分); and the notices
+that chat, the console and the CLI queue: to a resident taken off a waitlist (取消报名, more
+places) and to everyone on an activity that staff called off.
 
 Both jobs only find what is due and queue outbox rows whose idempotency keys name the reminder
 (sign-up, kind, start time) or the board (community, month, resident), so running a job twice,
@@ -20,7 +21,7 @@ from storage.models import Resident
 from storage.points import activities, leaderboard, notices
 from storage.points.activities import DueReminder, Promotion
 from storage.points.leaderboard import Board
-from storage.points_models import Activity
+from storage.points_models import Activity, ActivitySignup
 
 log = logging.getLogger("linli.points")
 
@@ -70,6 +71,22 @@ async def queue_promotions(session: AsyncSession, activity: Activity, promoted: 
             session, community_id=activity.community_id, account=account, openid=resident.openid,
             notice_kind=notices.WAITLIST_PROMOTED, title=t.PROMOTED_TITLE, content=content,
             key=f"activity-promoted:{promotion.signup_id}:{int(promotion.promoted_at.timestamp())}", now=now)
+    return queued
+
+
+async def queue_cancellation(session: AsyncSession, activity: Activity, people: list[tuple[ActivitySignup, Resident]],
+                             *, account: str, reason: str, now: datetime) -> int:
+    """Tell the confirmed and waitlisted residents of a cancelled activity (in that transaction)."""
+    why = t.ACTIVITY_CANCELLED_REASON.format(reason=reason) if reason else ""
+    content = t.ACTIVITY_CANCELLED.format(title=activity.title, when=t.span(activity.starts_at, activity.ends_at),
+                                          place=activity.place, reason=why)
+    queued = 0
+    for signup, resident in people:
+        if resident.subscribed:
+            queued += await notices.notify(
+                session, community_id=activity.community_id, account=account, openid=resident.openid,
+                notice_kind=notices.ACTIVITY_CANCELLED, title=t.ACTIVITY_CANCELLED_TITLE, content=content,
+                key=f"activity-cancelled:{activity.id}:{signup.id}", now=now)
     return queued
 
 

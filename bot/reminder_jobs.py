@@ -4,12 +4,19 @@ tickets, then sends every reminder that is due.
 Each tick, in order (each step in its own short transactions, so one failing never stops the
 rest):
 
-1. 督办 — the ticket domain's ``supervise_overdue`` (its notices go out through the outbox);
-2. visits — overdue visits escalate and become 'missed', schedules get their next visit;
-3. digests — from [members] digest_time, one digest reminder per role holder for today;
-4. send — take due reminders in batches, decide each one's fate (expired, held for quiet
-   hours, recipient unsubscribed, nothing to say, or the message it becomes) and settle the
+1. orphaned tasks — tickets whose assignee lost the role or unsubscribed go up the chain
+   (storage/members/tasks.release_orphans), before any 督办 could reach them;
+2. 督办 — the ticket domain's ``supervise_overdue``; its notices are reminder rows, sent at once
+   or at the end of quiet hours (storage/members/supervision.py);
+3. visits — overdue visits escalate and become 'missed', schedules get their next visit;
+4. digests — from [members] digest_time, one digest reminder per role holder for today;
+5. send — take due reminders in batches, decide each one's fate (recipient unsubscribed,
+   expired, held for quiet hours, nothing to say, or the message it becomes) and settle the
    batch: outbox rows and 'sent' marks commit together (storage/reminders.py).
+
+A digest is written when it goes out, after this tick's escalations. Another scheduler's
+escalation running at the same moment is waited for (visits.escalate_overdue), so a digest never
+misses a visit escalated that minute.
 
 Any number of processes may tick on one database; see storage/reminders.py for why each
 reminder is still sent exactly once, and caught up once after downtime.
@@ -30,7 +37,7 @@ from bot.outbox_worker import template_payload
 from bot.services import Services
 from bot.texts import members as t
 from storage import reminders
-from storage.members import agenda, contacts, roles, visits
+from storage.members import agenda, contacts, roles, supervision, tasks, visits
 from storage.models import Resident
 from storage.reminders import LOCAL, Claimed, Due, Message, Outcomes, QuietHours
 
@@ -42,7 +49,8 @@ WINDOW = timedelta(hours=48)  # WeChat's customer-service window
 
 async def tick(services: Services) -> int:
     """One round of everything; returns how many reminders were sent."""
-    for step in (ticket_jobs.supervise_overdue, advance_visits, schedule_digests, purge_finished):
+    for step in (release_orphaned_tasks, ticket_jobs.supervise_overdue, advance_visits, schedule_digests,
+                 purge_finished):
         try:
             await step(services)
         except Exception:
@@ -50,7 +58,18 @@ async def tick(services: Services) -> int:
     return await send_due(services)
 
 
-# ---- visits and digests -----------------------------------------------------------------------
+# ---- tasks, visits and digests ----------------------------------------------------------------
+
+async def release_orphaned_tasks(services: Services) -> int:
+    """Tickets still with someone who lost the role (a console edit, say) or unsubscribed."""
+    async with services.db.sessions.begin() as session:
+        moved = await tasks.release_orphans(session, community_ids=list(services.community_ids.values()),
+                                            now=services.clock(), settings=services.settings)
+    if moved:
+        log.info("%d ticket(s) handed up from people who can no longer act on them", moved)
+        services.wake_outbox()
+    return moved
+
 
 async def advance_visits(services: Services) -> int:
     """Escalate overdue visits and make sure every schedule has its next visit."""
@@ -99,7 +118,8 @@ async def purge_finished(services: Services) -> int:
 
 # ---- sending ----------------------------------------------------------------------------------
 
-Render = Callable[[AsyncSession, Claimed, "Resident | None", datetime], Awaitable["tuple[str, str] | None"]]
+Render = Callable[[AsyncSession, Claimed, "Resident | None", datetime, Settings],
+                  Awaitable["tuple[str, str] | None"]]
 
 
 async def send_due(services: Services, *, limit_batches: int | None = None) -> int:
@@ -164,26 +184,27 @@ async def decide(session: AsyncSession, batch: list[Claimed], now: datetime, set
     outcomes = Outcomes()
     for claimed in batch:
         resident = people.get(claimed.resident_id)
-        if claimed.expires_at is not None and now >= claimed.expires_at:
+        if resident is not None and not resident.subscribed:
+            outcomes.drop[claimed.id] = ("cancelled", "recipient unsubscribed")
+        elif claimed.expires_at is not None and now >= claimed.expires_at:
             outcomes.drop[claimed.id] = ("expired", "too late to be useful")
         elif claimed.quiet is not None and claimed.quiet.covers(now):
             outcomes.defer[claimed.id] = claimed.quiet.release(now)
-        elif resident is not None and not resident.subscribed:
-            outcomes.drop[claimed.id] = ("cancelled", "recipient unsubscribed")
-        elif (text := await RENDERERS.get(claimed.kind, _as_written)(session, claimed, resident, now)) is None:
+        elif (text := await RENDERERS.get(claimed.kind, _as_written)(session, claimed, resident, now,
+                                                                      settings)) is None:
             outcomes.drop[claimed.id] = ("skipped", "nothing to say")
         else:
             outcomes.send[claimed.id] = _message(claimed, resident, *text, now=now, settings=settings)
     return outcomes
 
 
-async def _as_written(session: AsyncSession, claimed: Claimed, resident: Resident | None,
-                      now: datetime) -> tuple[str, str] | None:
+async def _as_written(session: AsyncSession, claimed: Claimed, resident: Resident | None, now: datetime,
+                      settings: Settings) -> tuple[str, str] | None:
     return claimed.payload.get("title", ""), claimed.payload["content"]
 
 
-async def _digest(session: AsyncSession, claimed: Claimed, resident: Resident | None,
-                  now: datetime) -> tuple[str, str] | None:
+async def _digest(session: AsyncSession, claimed: Claimed, resident: Resident | None, now: datetime,
+                  settings: Settings) -> tuple[str, str] | None:
     """Written when it goes out, so it lists what is open then; nothing open → not sent."""
     if resident is None or not roles.has_role(resident):
         return None
@@ -194,7 +215,12 @@ async def _digest(session: AsyncSession, claimed: Claimed, resident: Resident | 
     return t.TITLE_DIGEST, t.DIGEST.format(name=resident.name or t.DIGEST_NAME, day=day, sections="\n\n".join(parts))
 
 
-RENDERERS: dict[str, Render] = {roles.DIGEST: _digest}
+async def _supervision(session: AsyncSession, claimed: Claimed, resident: Resident | None, now: datetime,
+                       settings: Settings) -> tuple[str, str] | None:
+    return await supervision.render(session, claimed, resident, now)
+
+
+RENDERERS: dict[str, Render] = {roles.DIGEST: _digest, **{kind: _supervision for kind in supervision.KINDS}}
 
 
 def _message(claimed: Claimed, resident: Resident | None, title: str, content: str, *, now: datetime,

@@ -2,7 +2,9 @@
 
 Dates are Asia/Shanghai calendar days, both included; the rates cover the tickets received in
 them, measured now (see storage.tickets.rates for the exact definitions). Staff read the output,
-so it is in Chinese; columns line up in a terminal (CJK characters are two columns wide).
+so it is in Chinese (bot/texts/notices.py); columns line up in a terminal (CJK characters are two
+columns wide). When the holiday calendar does not know the year deadlines now fall in, a warning
+goes to stderr first: staff reading the rates are the ones who notice wrong deadlines.
 """
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ import click
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.texts import notices
 from nlp.timephrase import SHANGHAI
 from storage.db import Database
 from storage.models import Community
-from storage.tickets import rates
+from storage.tickets import rates, sla
 from storage.tickets.rates import RatesReport, Tally
 
-HEADER = ("", "工单数", "响应率", "解决率", "满意率")
-NOTE = ("响应率：在响应期限内有首次处理动作的工单占比；解决率：在处理期限内化解的工单占比"
-        "（未到期且未化解的不计）；满意率：满意与基本满意占全部评价的比例（未评价不计）。")
 
 
 @click.command("report")
@@ -46,6 +46,8 @@ def report(config_path: str | None, start: datetime, end: datetime, community: s
     if not slugs:
         raise click.BadParameter(f"no community {community!r} in the config", param_hint="--community")
     moment = as_of.replace(tzinfo=SHANGHAI) if as_of else datetime.now(timezone.utc)
+    if (year := sla.calendar_gap(moment.astimezone(SHANGHAI).date(), settings.tickets)) is not None:
+        click.echo(notices.REPORT_CALENDAR_GAP.format(year=year), err=True)  # on stderr: the table stays clean
     click.echo(asyncio.run(build_report(settings, slugs, start.date(), end.date(), moment)))
 
 
@@ -71,21 +73,21 @@ def _day_start(day: date) -> datetime:
 
 
 def render(community: str, first: date, last: date, as_of: datetime, report: RatesReport) -> str:
-    title = (f"{community} 工单三率 {first.isoformat()} 至 {last.isoformat()}"
-             f"（统计于 {as_of.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）")
-    lines = [title, "", "按网格"]
-    lines += table("网格", report.by_grid, report.total)
-    lines += ["", "按类别"]
-    lines += table("类别", report.by_category, report.total)
-    lines += ["", NOTE]
+    title = notices.REPORT_TITLE.format(community=community, first=first.isoformat(), last=last.isoformat(),
+                                        as_of=f"{as_of.astimezone(SHANGHAI):%Y-%m-%d %H:%M}")
+    lines = [title, "", notices.REPORT_BY_GRID]
+    lines += table(notices.REPORT_GRID, report.by_grid, report.total)
+    lines += ["", notices.REPORT_BY_CATEGORY]
+    lines += table(notices.REPORT_CATEGORY, report.by_category, report.total)
+    lines += ["", notices.REPORT_NOTE]
     return "\n".join(lines)
 
 
 def table(label: str, groups: dict[str, Tally], total: Tally) -> list[str]:
-    rows = [(label, *HEADER[1:])]
+    rows = [(label, *notices.REPORT_COLUMNS)]
     rows += [_row(name, tally) for name, tally in groups.items()]
-    rows.append(_row("合计", total))
-    widths = [max(width(row[i]) for row in rows) for i in range(len(HEADER))]
+    rows.append(_row(notices.REPORT_TOTAL, total))
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(pad(cell, widths[i], left=i == 0) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 

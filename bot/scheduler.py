@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import intake_jobs, points_jobs, reminder_jobs, ticket_jobs
 from bot.console import jobs as console_jobs
 from bot.config import Settings
+from bot.observability import scheduler_lag
 from bot.services import Services
 from storage import communities, dedup
 from storage.db import Database
@@ -35,6 +36,9 @@ def build_scheduler(services: Services, *, wake_outbox) -> AsyncIOScheduler:
                       args=[services], id="reminders", max_instances=1, coalesce=True)
     scheduler.add_job(ticket_jobs.expire_feedback, "interval", minutes=settings.tickets.check_interval_minutes,
                       args=[services], id="tickets-feedback", max_instances=1, coalesce=True)
+    ticket_jobs.check_calendar(services)  # at start-up, and every morning: the holiday calendar's end
+    scheduler.add_job(ticket_jobs.check_calendar_job, "cron", hour=8, minute=3, args=[services],
+                      id="tickets-calendar", max_instances=1, coalesce=True)
     scheduler.add_job(intake_jobs.notify_expired_intakes, "interval", seconds=settings.intake.timeout_check_seconds,
                       args=[services], id="intake-timeouts", max_instances=1, coalesce=True)
     scheduler.add_job(points_jobs.send_activity_reminders, "interval", minutes=settings.points.reminder_interval_minutes,
@@ -43,6 +47,8 @@ def build_scheduler(services: Services, *, wake_outbox) -> AsyncIOScheduler:
                       minute=7, args=[services], id="points-leaderboard", max_instances=1, coalesce=True)
     scheduler.add_job(console_jobs.purge_sessions, "interval", minutes=30, args=[services], id="console-sessions",
                       max_instances=1, coalesce=True)
+    services.extras["scheduler"] = scheduler  # for a look from outside (tests: `linli serve` runs the jobs)
+    scheduler_lag.watch(scheduler)  # linli_scheduler_lag_seconds and linli_scheduler_runs_total
     return scheduler
 
 

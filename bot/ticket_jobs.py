@@ -1,4 +1,5 @@
-"""Ticket jobs on the scheduler: 督办 overdue tickets, and close tickets nobody rated in time.
+"""Ticket jobs on the scheduler: 督办 overdue tickets, close tickets nobody rated in time, and
+warn when the holiday calendar runs out (deadlines in working days would silently go wrong).
 
 Each job lists candidate ids, then handles each ticket in its own short transaction that checks
 the condition again; the optimistic version check makes a second scheduler process (or a staff
@@ -13,7 +14,8 @@ from datetime import timedelta
 from typing import Awaitable, Callable
 
 from bot.services import Services
-from storage.tickets import queries, service
+from nlp.timephrase import SHANGHAI
+from storage.tickets import queries, service, sla
 from storage.tickets.drafts import Conflict
 
 log = logging.getLogger("linli.tickets")
@@ -34,6 +36,25 @@ async def expire_feedback(services: Services) -> int:
     async with services.db.sessions() as session:
         ids = await queries.feedback_expired_ids(session, now=now, timeout=timeout)
     return await _each(services, ids, service.close_if_feedback_expired, "closed without feedback")
+
+
+def check_calendar(services: Services) -> int | None:
+    """At start-up and daily: the year the holiday calendar is missing (see sla.calendar_gap), if any.
+
+    Logged as an error, not a warning: from 1 November, deadlines counted in working days may
+    already reach into a year whose holidays nobody has entered.
+    """
+    today = services.clock().astimezone(SHANGHAI).date()
+    year = sla.calendar_gap(today, services.settings.tickets)
+    if year is not None:
+        log.error("the holiday calendar does not know %s: working-day deadlines count weekends and 1/1, 5/1, "
+                  "10/1-10/3 only. Upgrade chinesecalendar or list %s's days in tickets.holidays and "
+                  "tickets.extra_workdays", year, year)
+    return year
+
+
+async def check_calendar_job(services: Services) -> int | None:
+    return check_calendar(services)
 
 
 async def _each(services: Services, ids: list[int], step: Callable[..., Awaitable[bool]], what: str) -> int:

@@ -17,9 +17,12 @@ def build_router() -> Router:
     # before media and asking back; rating words are caught before the NLU's doubt about them.
     # points.steps answers a points dialog's "确认" / "下一页" before asking back, too.
     # Binding codes (and building QR scenes) come before events; member households' task
-    # commands and visit logs before the report form, so "完成 … 已修好" never becomes a ticket.
+    # commands and visit logs before the report form, so "完成 … 已修好" never becomes a ticket,
+    # and before "转人工" (handoff.requests), so "转交 … 需要电工" or "走访 … 需要帮忙" never starts
+    # a thread with staff. While a thread is with staff (handoff.router) the bot stays quiet.
     root.include(misunderstood.router,
-                 handoff.router, binding.router, events.router, member_tasks.router, visits.router, intake.steps,
+                 handoff.router, binding.router, events.router, member_tasks.router, visits.router,
+                 handoff.requests, intake.steps,
                  media.router, rating.router, points.steps,
                  clarify.router, intake.router, ticket_status.router, resources.router, points.router,
                  volunteer.router, greeting.router, consult.router, fallback.router)

@@ -1,8 +1,9 @@
 """Taking a role in chat ("绑定 123456") and a building QR code pre-filling where someone lives.
 
-The code is staff's one-time 6-digit code (storage/members/codes.py): checked against the rate
-limit first, so a guesser gets no answer about codes once blocked; redeemed atomically; and a
-wrong, used or expired code is counted against the sender.
+"绑定 123456", "绑定码：123456" and a voice "绑定 123456。" all bind. The code is staff's one-time
+6-digit code (storage/members/codes.py): checked against the rate limit first, so a guesser gets
+no answer about codes once blocked; redeemed atomically; and a wrong, used or expired code is
+counted against the sender.
 """
 
 from __future__ import annotations
@@ -23,18 +24,30 @@ from storage.models import Building, Grid
 
 router = Router("binding")
 
-_BIND = re.compile(r"(?:绑定|绑定码|身份绑定|绑定身份)\s*[:：]?\s*(\S*)")
-_CODE = re.compile(r"\d{6}")
+_BIND_WORD = re.compile(r"(?:我的)?(?:绑定码|身份绑定|绑定身份|绑定)(.*)", re.S)
+_CODE = re.compile(r"(?:码)?(?:是)?\s*[:：]?\s*(\d{6})[。.!！\s]*")
+_SPOKEN_DIGITS = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
 
 
 def _bind_command(ctx: Context) -> re.Match | None:
-    return _BIND.fullmatch(plain(ctx))
+    return _BIND_WORD.fullmatch(plain(ctx))
+
+
+def code_in(rest: str, *, spoken: bool) -> str | None:
+    """The 6-digit code after "绑定": typed ("绑定码：123456", "绑定 123456。"), or spoken — WeChat's
+    recognition may write "绑定一二三 四五六。", so a voice message's digits are collected."""
+    if m := _CODE.fullmatch(rest.strip()):
+        return m.group(1)
+    if spoken:
+        digits = "".join(c for c in rest.translate(_SPOKEN_DIGITS) if c.isdigit())
+        return digits if len(digits) == 6 else None
+    return None
 
 
 @router.on(lambda ctx: _bind_command(ctx) is not None)
 async def bind(ctx: Context) -> Reply:
-    code = _bind_command(ctx).group(1)
-    if not _CODE.fullmatch(code):
+    code = code_in(_bind_command(ctx).group(1), spoken=ctx.event.kind == "voice")
+    if code is None:
         return Text(t.BIND_HOWTO)
     session = await ctx.db()
     config = ctx.settings.members

@@ -19,12 +19,13 @@ from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
 from bot.texts import tickets as t
-from handlers import intake_data
 from handlers import intake_form as form
+from handlers import ticket_status
 from handlers.intake_form import Draft
 from nlp import rules
 from nlp.intents import TICKET_INTENTS
 from storage import tickets
+from storage.tickets import places
 
 router = Router("intake")
 steps = Router("intake_steps")
@@ -55,6 +56,11 @@ def _said_something(ctx: Context) -> bool:
     return ctx.event.kind in ("text", "voice") and bool(ctx.text)
 
 
+def _normalized(ctx: Context) -> str:
+    """What word lists and patterns read (simplified, half-width); ctx.text is what is kept."""
+    return (ctx.nlu.normalized if ctx.nlu is not None and ctx.nlu.normalized else None) or ctx.text
+
+
 def _command(ctx: Context) -> str | None:
     """The intent of a whole-message command ("我的工单", "我要投诉"), if the message is one."""
     hit = rules.match(ctx.nlu.normalized) if ctx.nlu is not None and ctx.nlu.normalized else None
@@ -79,7 +85,7 @@ def _form_expired(ctx: Context) -> bool:
         return False
     if not _said_something(ctx) or _command(ctx) in ESCAPES or ctx.intent == "handoff":
         return False
-    return not (ctx.intent in TICKET_INTENTS and form.describes_problem(ctx.text))
+    return not (ctx.intent in TICKET_INTENTS and form.describes_problem(_normalized(ctx)))
 
 
 # ---- starting a form ----------------------------------------------------------------------------
@@ -101,7 +107,7 @@ def _draft_from_first_message(ctx: Context) -> Draft:
     kind = ctx.intent
     slots = ctx.nlu.slots
     spoken = ctx.event.kind in ("text", "voice")
-    draft = Draft(kind=kind, description=form.description_of(ctx.text) if spoken else None)
+    draft = Draft(kind=kind, description=form.description_of(ctx.text, _normalized(ctx)) if spoken else None)
     if slots.get("grade") in ("red", "yellow"):
         draft.grade = slots["grade"]
     if draft.needs_category:
@@ -109,7 +115,7 @@ def _draft_from_first_message(ctx: Context) -> Draft:
     said = {k: slots[k] for k in form.ADDRESS_KEYS if k in slots}
     if draft.needs_location and said:
         form.set_location(draft, said)
-    elif draft.needs_location and spoken and (spot := form.public_place(ctx.text)):
+    elif draft.needs_location and spoken and (spot := form.public_place(_normalized(ctx))):
         form.set_place(draft, spot)
     if slots.get("phone"):
         draft.phone, draft.phone_consent = slots["phone"], True
@@ -126,8 +132,8 @@ async def _attach_recent_media(ctx: Context, draft: Draft) -> None:
     earlier = await tickets.recent_tickets_for(session, community_id=ctx.community_id, resident_id=ctx.resident.id,
                                                since=since)
     used = {(a.media_id, a.latitude, a.longitude) for ticket in earlier for a in ticket.attachments}
-    for row in await intake_data.recent_media(session, community_id=ctx.community_id, openid=ctx.event.openid,
-                                              since=since):
+    for row in await places.recent_media(session, community_id=ctx.community_id, openid=ctx.event.openid,
+                                         since=since):
         if (row.media_id, row.latitude, row.longitude) in used:
             continue
         if row.msg_type == "image":
@@ -139,7 +145,7 @@ async def _attach_recent_media(ctx: Context, draft: Draft) -> None:
 async def _prefill_location(ctx: Context, draft: Draft) -> None:
     """The registered home, else the building whose QR code the resident scanned — to confirm."""
     resident = ctx.resident
-    name = await intake_data.building_name(await ctx.db(), resident.building_id)
+    name = await places.building_name(await ctx.db(), resident.building_id)
     if name:
         draft.building, draft.building_id, draft.unit, draft.room = name, resident.building_id, resident.unit, resident.room
     elif scanned := form.scene_building(resident.qr_scene):
@@ -150,18 +156,25 @@ async def _prefill_location(ctx: Context, draft: Draft) -> None:
 # ---- moving the form along ----------------------------------------------------------------------
 
 
-async def _advance(ctx: Context, draft: Draft, prefix: str = "") -> Reply:
-    """Check the building, then file at once (red) or ask the next missing thing."""
+async def _advance(ctx: Context, draft: Draft, prefix: str = "", corrected: str | None = None) -> Reply:
+    """Check the building, then file at once (red) or ask the next missing thing.
+
+    ``corrected``: the value a correction set, read back only once the building it names is
+    known to exist ("已改为：15栋" and then "没有找到15栋" would contradict each other).
+    """
     if draft.building and draft.building_id is None:
-        known = await intake_data.buildings(await ctx.db(), ctx.community_id)
+        known = await places.buildings(await ctx.db(), ctx.community_id)
         if not form.resolve_building(draft, known):
             prefix += t.UNKNOWN_BUILDING.format(building=draft.building, examples="、".join(list(known)[:4]))
             form.clear_location(draft)
+            corrected = None
+    if corrected:
+        prefix += t.CORRECTED.format(value=form.shown(corrected))
     if draft.grade == "red" and draft.description:
         return await _file_red(ctx, draft)
     step = form.next_step(draft)
     _save(ctx, draft, step)
-    return Text(prefix + form.question(step, draft, ctx.resident.phone))
+    return Text(prefix + form.question(step, draft, ctx.resident.phone, continued=bool(prefix)))
 
 
 def _save(ctx: Context, draft: Draft, step: str) -> None:
@@ -192,10 +205,12 @@ async def location(ctx: Context) -> Reply:
 async def reply_to_step(ctx: Context) -> Reply:
     draft = _draft(ctx)
     _, step = parse_state(ctx.dialog.state)
-    text = (ctx.nlu.normalized if ctx.nlu is not None and ctx.nlu.normalized else None) or ctx.text
+    text = _normalized(ctx)
     if form.is_cancel(text, step):
         ctx.dialog.finish()
         return Text(t.CANCELLED.format(kind=t.KIND_WORDS[draft.kind]))
+    if form.add_danger(draft, text, ctx.text):  # at any step: danger now does not wait for the photo
+        return await _file_red(ctx, draft)
     if step == "duplicate":
         return await _duplicate_answer(ctx, draft, text)
     if step == "confirm" and form.is_submit(text):
@@ -206,17 +221,30 @@ async def reply_to_step(ctx: Context) -> Reply:
     if step == "edit" and (field := form.parse_edit_field(draft, text)):
         form.clear_field(draft, field)
         return await _advance(ctx, draft)
-    fix = form.correction(text)
+    fix = form.correction(text, ctx.text)
     if fix and (value := form.apply_correction(draft, fix, step)):
-        return await _advance(ctx, draft, t.CORRECTED.format(value=form.shown(value)))
+        return await _advance(ctx, draft, corrected=value)
     if form.answer(draft, step, text, ctx.text, ctx.resident.phone):
         return await _advance(ctx, draft)
+    return await _not_an_answer(ctx, draft, step, text)
+
+
+async def _not_an_answer(ctx: Context, draft: Draft, step: str, text: str) -> Reply:
+    """A message that does not answer the question: a question about a ticket is answered (the
+    form stays open), another problem waits until this one is done, else the question again."""
+    again = form.question(step, draft, ctx.resident.phone)
+    if ctx.intent == "ticket_status" and ctx.nlu.confident:
+        status = await ticket_status.question(ctx)
+        return Text(t.FORM_STILL_OPEN.format(answer=status.content, kind=t.KIND_WORDS[draft.kind], question=again))
+    if step != "description" and ctx.intent in TICKET_INTENTS and form.describes_problem(text):
+        return Text(t.ANOTHER_PROBLEM.format(kind=t.KIND_WORDS[draft.kind]) + again)
     return Text(_unclear(step, draft, ctx))
 
 
 def _unclear(step: str, draft: Draft, ctx: Context) -> str:
     """What to say when an answer does not fit: the hint, then the question again."""
     hints = {"description": t.DESCRIPTION_TOO_SHORT, "location": t.LOCATION_UNCLEAR,
+             "location_confirm": t.LOCATION_CONFIRM_UNCLEAR.format(place=form.location_text(draft)),
              "category": t.CATEGORY_UNCLEAR + "\n" + form.question("category", draft),
              "phone": t.PHONE_UNCLEAR, "confirm": t.CONFIRM_UNCLEAR,
              "duplicate": t.DUPLICATE_UNCLEAR}
@@ -253,9 +281,10 @@ async def _submit(ctx: Context, draft: Draft) -> Reply:
                                                 settings=ctx.settings)
         if existing is not None and existing.source_key == ctx.event.dedup_key:
             return _filed(ctx, existing)  # this very message filed it before (a redelivery)
-        if existing is not None:
+        if existing is not None:  # someone else's report: its building and category only, never their words
             ctx.dialog.goto(state_of(draft.kind, "duplicate"), draft=draft.to_dict(), duplicate=existing.number)
-            return Text(t.DUPLICATE_FOUND.format(number=existing.number, description=form.shorten(existing.description)))
+            return Text(t.DUPLICATE_FOUND.format(number=existing.number,
+                                                 label=await ticket_status.shared_label(session, existing)))
     return await _file(ctx, draft)
 
 
@@ -301,12 +330,31 @@ def _filed(ctx: Context, ticket) -> Reply:
 
 async def _file_red(ctx: Context, draft: Draft) -> Reply:
     """Danger now: file with what is known (the alert goes out on creation), advise, and let
-    photos and places sent afterwards join the ticket."""
-    ticket = await _create(ctx, draft)
+    photos and places sent afterwards join the ticket. A neighbour's red report of the same
+    building and category a little earlier is the same emergency: join it — staff are alerted
+    once, and the second reporter's words go on its log."""
+    session = await ctx.db()
+    filed = ticket_draft(draft, ctx.event.dedup_key)
+    first = await tickets.red_duplicate(session, community_id=ctx.community_id, draft=filed, now=ctx.now,
+                                        settings=ctx.settings)
+    if first is not None and first.source_key != ctx.event.dedup_key:
+        await tickets.join_ticket(session, ticket=first, resident=ctx.resident, now=ctx.now, note=filed.description)
+        for attachment in filed.attachments:
+            await tickets.attach(session, ticket_id=first.id, attachment=attachment, actor=_actor(ctx), now=ctx.now)
+        ticket, reply = first, t.RED_JOINED
+    else:
+        ticket, reply = await _create(ctx, draft), t.FILED_RED
     ctx.dialog.finish()
     ctx.dialog.goto(FOLLOWUP_STATE, ticket_id=ticket.id, number=ticket.number)
-    advice = form.safety_advice(draft.description or "", draft.category)
-    return Text(t.FILED_RED.format(number=ticket.number, advice=advice))
+    return Text(reply.format(number=ticket.number, advice=_advice(draft), expected=tickets.expected_date_text(ticket)))
+
+
+def _advice(draft: Draft) -> str:
+    """Advice for the danger, which is in the words the resident added last (a danger said
+    mid-form follows the first description); failing those, in all of them."""
+    words = draft.description or ""
+    advice = form.safety_advice(words.split(t.DESCRIPTION_JOINER)[-1], draft.category)
+    return advice if advice != t.SAFETY_ADVICE["general"] else form.safety_advice(words, draft.category)
 
 
 @steps.on(_in_followup, kind=("image", "location"))

@@ -105,8 +105,12 @@ def _words(pattern: str) -> re.Pattern:
     return re.compile(rf"(?:{pattern}){_TAIL}")
 
 
-_CANCEL = _words(r"(?:我要|我想|帮我)?(?:取消|算了|不报了|不修了|不投诉了|不提交|不要了|退出|不弄了|不办了|cancel)")
-_CANCEL_OR_SKIP = _words(r"不用|不用了")  # cancels the form, except where a question may be skipped
+# One way of giving up; residents say several at once ("算了不弄了", "取消取消", "不要了谢谢").
+_GIVE_UP = (r"取消(?:报修|投诉|建议|反映|提交|工单|这个|这次)?|撤销|撤回|退出|算了|不要了|cancel"
+            r"|(?:不想|不用|不要|不打算|先不|暂时不|不)再?(?:报修|报|修|投诉|举报|反映|提交|弄|办|提)了?")
+_THANKS = r"(?:谢谢|谢了|多谢|谢谢你|谢谢您)?"
+_CANCEL = _words(rf"(?:我|那|那就|还是|就)?(?:要|想|帮我)?(?:{_GIVE_UP})(?:[了吧啊呀]*(?:{_GIVE_UP}))*[了吧啊呀]*{_THANKS}")
+_CANCEL_OR_SKIP = _words(rf"(?:不用|不用了){_THANKS}")  # cancels the form, except where a question may be skipped
 _SKIP = _words(r"跳过|没有|没|无|不用|不需要|不要|不留|不发|没照片|没有照片|不方便|不拍|下一步|skip")
 def _run(words: str) -> re.Pattern:
     """Agreement is often several words at once ("对，就是这里", "好的，确认无误"): any run of them."""
@@ -118,10 +122,15 @@ _NO = _words(r"不是|不对|错了|不在|不在这|不是这里|no|n")
 _SUBMIT = _run(r"确认|确定|提交|是|对|好|可以|没问题|ok|yes|没错|行|无误")
 _EDIT = _words(r"修改|改|改一下|要改|更改|我要改|我要修改|编辑|改改")
 _USE_REGISTERED = _words(r"1|一|用这个|就这个|登记的|用登记的|是|是的|好|好的|可以|行|ok")
+_WRONG = r"(?:不对|错了|说错了|搞错了|写错了|弄错了)"
+# A correction opens the message ("不对，是4栋", "改成5栋") or follows what it corrects, and then
+# says what is right ("4栋不对，是1栋", "地点不对，是4栋"; not "开关不对劲").
 _CORRECTION = re.compile(
-    r"^(?:(?:不对|不是|错了|说错了|搞错了|写错了|弄错了)[的了啊]?[,，。\s]*(?:应该)?(?P<at1>是在|在)?(?:是)?"
+    rf"^(?:(?:{_WRONG}|不是)[的了啊]?[,，。\s]*(?:应该)?(?P<at1>是在|在)?(?:是)?"
+    rf"|(?P<subject>[^,，。\s]{{1,8}}?){_WRONG}[的了啊]?[,，。\s]*(?:应该)?(?P<at3>是在|在|是)"
     r"|改成|改为|换成|更正为?|更改为|应该是|(?P<at2>应该在))\s*(?P<rest>.+)$")
 _CONTRAST_TAIL = re.compile(r"[,，\s](?:应该)?(?:是在|是|在)(?P<tail>.+)$")
+_PLACE_SUBJECT = re.compile(r"地点|地址|位置|地方")
 
 
 def bare(text: str | None) -> str:
@@ -166,12 +175,23 @@ def number_choice(text: str, count: int) -> int | None:
 
 
 class Correction(NamedTuple):
-    rest: str  # what the resident corrects to
-    at_place: bool  # said with 在 ("不对，在东门"): a place, not a description
+    rest: str  # what the resident corrects to (normalised)
+    at_place: bool  # said with 在 ("不对，在东门") or of the place ("地点不对"): a place, not a description
+    words: str = ""  # the same in the resident's own words, kept as a new description
 
 
-def correction(text: str) -> Correction | None:
-    """"不对，是4栋" / "改成5栋1单元" → what follows the correction marker; None if not one."""
+def correction(text: str, original: str | None = None) -> Correction | None:
+    """"不对，是4栋" / "4栋不对，是1栋" / "改成5栋1单元" → what follows the correction marker;
+    None if not one. ``original``: the message as sent, whose words a new description keeps."""
+    found = _correction_parts(text)
+    if found is None:
+        return None
+    rest, at_place = found
+    own = _correction_parts(original) if original else None
+    return Correction(rest, at_place, own[0] if own else rest)
+
+
+def _correction_parts(text: str) -> tuple[str, bool] | None:
     m = _CORRECTION.match(text.strip())
     if not m:
         return None
@@ -179,8 +199,9 @@ def correction(text: str) -> Correction | None:
     contrast = _CONTRAST_TAIL.search(rest)  # "不是3栋，是4栋": the part after the last "，是"
     if contrast:
         rest = contrast.group("tail").strip(" ,，。")
-    at_place = bool(m.group("at1") or m.group("at2") or (contrast and "在" in contrast.group(0)))
-    return Correction(rest, at_place) if rest else None
+    at_place = bool(m.group("at1") or m.group("at2") or "在" in (m.group("at3") or "")
+                    or _PLACE_SUBJECT.search(m.group("subject") or "") or (contrast and "在" in contrast.group(0)))
+    return (rest, at_place) if rest else None
 
 
 # ---- description ------------------------------------------------------------------------------
@@ -198,9 +219,12 @@ def describes_problem(text: str | None) -> bool:
     return len(_CJK.findall(rest)) >= 2
 
 
-def description_of(text: str | None) -> str | None:
-    """The resident's own words as the description, when they describe something."""
-    return text.strip() if text and describes_problem(text) else None
+def description_of(original: str | None, normalized: str | None = None) -> str | None:
+    """The resident's own words as the description, when they describe something. The test
+    reads the normalised text ("我要報修" is a bare command too); the words kept are theirs."""
+    if not original:
+        return None
+    return original.strip() if describes_problem(original if normalized is None else normalized) else None
 
 
 # ---- location ---------------------------------------------------------------------------------
@@ -239,14 +263,33 @@ def clear_location(draft: Draft) -> None:
     draft.location_confirmed = False
 
 
-def place_from(text: str) -> str | None:
-    """A free-text place ("小区东门") when the answer is not a yes/no/skip word."""
+# Words a place is named with; a place answer needs one ("小区东门", "3栋后面", "垃圾站旁边").
+_PLACE_WORD = re.compile(
+    r"门|楼|路|街|巷|旁|边|口|角|侧|前|后|里|内|外|上|下|对面|附近|中间|之间|车库|车棚|停车|小区|社区|广场"
+    r"|院|园|场|站|厅|馆|室|房|厨|厕|卫生间|阳台|亭|廊|桥|池|坛|坪|草地|空地|墙|道|梯|井|顶|区|处|中心|超市|店|学校"
+    r"|幼儿园|医院|单元|栋|号|层|家")
+# … and it is not something else: a question, a wish, a problem ("还有楼梯扶手也松了").
+_NOT_A_PLACE = re.compile(
+    r"吗|呢|怎么|什么|为什么|咋|多久|还没|没人|谁|哪|\?|坏|漏|松|堵|裂|破|塌|断|不亮|不能|不行|不了|不动|不通|没水|没电"
+    r"|停水|停电|吵|臭|脏|响|闪|冒|着火|困|报修|报|修|投诉|举报|建议|想|要|还有|也|太|很|了$")
+
+
+def place_from(text: str, original: str | None = None) -> str | None:
+    """A free-text place answer: a few words with a place word and nothing that makes them a
+    sentence about something else ("小区东门", "3栋后面", "垃圾站旁边") — kept in the resident's
+    own words — else the public spot a longer sentence names ("东门那边垃圾没人收" → "东门").
+    ``text`` is normalised; None for yes/no/skip words and anything else."""
     word = bare(text)
-    if not (2 <= len(word) <= 60) or not _CJK.search(word) or is_yes(text) or is_no(text) or is_skip(text):
+    if is_yes(text) or is_no(text) or is_skip(text) or word in ("不知道", "不清楚", "不记得"):
         return None
-    if word in ("不知道", "不清楚", "不记得"):
-        return None
-    return text.strip(" ,，。")
+    if 2 <= len(word) <= 30 and _CJK.search(word) and _PLACE_WORD.search(word) and not _NOT_A_PLACE.search(word):
+        return (original if original is not None else text).strip(" ,，。")
+    return public_place(text)
+
+
+def looks_like_place(text: str) -> bool:
+    """Whether normalised text names a place: an address or a place_from answer."""
+    return bool(location_from(text)) or place_from(text) is not None
 
 
 _PUBLIC_PLACE = re.compile(
@@ -369,14 +412,28 @@ def apply_correction(draft: Draft, fix: Correction, step: str) -> str | None:
     if phone := find_phone(bare(rest)):
         draft.phone, draft.phone_consent, draft.phone_asked = phone, True, True
         return mask_phone(phone)
+    if draft.needs_category and (category := category_only(draft.kind, rest)):
+        draft.category = category
+        return category_name(draft.kind, category)
+    if describes_problem(rest):  # "不对，不是灯，是电梯坏了": a new description, and its category
+        draft.description = fix.words or rest
+        draft.category = category_in(draft.kind, rest) or category_named(draft.kind, rest) or draft.category
+        return draft.description
     if draft.needs_category and (category := category_named(draft.kind, rest)):
         draft.category = category
         return category_name(draft.kind, category)
-    if describes_problem(rest):
-        draft.description = rest
-        draft.category = category_in(draft.kind, rest) or draft.category
-        return rest
     return None
+
+
+_NAME_TAIL = re.compile(r"(?:的|类|类的|问题|方面|方面的)?(?:了|吧|啊|呀)*")
+
+
+def category_only(kind: str, text: str) -> str | None:
+    """A category said by its name and nothing more ("供电", "是照明的"): a change of category,
+    where "电梯坏了" also says what is wrong."""
+    word = re.sub(r"^(?:是|属于)", "", bare(text))
+    return next((key for key, name in category_names(kind).items()
+                 if word.startswith(name) and _NAME_TAIL.fullmatch(word[len(name):])), None)
 
 
 # ---- answers to the questions ------------------------------------------------------------------
@@ -413,7 +470,7 @@ def answer(draft: Draft, step: str, text: str, original: str, registered_phone: 
 
 def answer_description(draft: Draft, text: str, original: str) -> bool:
     """The description, plus whatever else the sentence says that the draft still lacks."""
-    description = description_of(original)
+    description = description_of(original, text)
     if description is None:
         return False
     draft.description = description
@@ -431,13 +488,27 @@ def answer_description(draft: Draft, text: str, original: str) -> bool:
 
 
 def answer_location(draft: Draft, text: str, original: str) -> bool:
+    """An address, or words that look like a place; anything else is not an answer (the handler
+    then sees whether it is a question about a ticket or another problem)."""
     if said := location_from(text):
         set_location(draft, said)
         return True
-    if place := place_from(original):
+    if place := place_from(text, original):
         set_place(draft, place)
         return True
     return False
+
+
+def add_danger(draft: Draft, text: str, original: str) -> bool:
+    """Danger said in the middle of the form ("现在电线冒火花了，有烟"): its words join the
+    description and the draft becomes red, to be filed at once. False if nothing new is red."""
+    if draft.grade == "red" or grade(text) != "red":
+        return False
+    words = original.strip()
+    draft.description = t.DESCRIPTION_JOINER.join(filter(None, (draft.description, words)))
+    draft.grade = "red"
+    draft.category = category_in(draft.kind, text) or draft.category
+    return True
 
 
 def answer_phone(draft: Draft, text: str, registered: str | None) -> bool:
@@ -498,10 +569,11 @@ def numbered(options: list[str]) -> str:
     return "\n".join(f"{n}. {option}" for n, option in enumerate(options, 1))
 
 
-def question(step: str, draft: Draft, registered_phone: str | None = None) -> str:
-    """The question for a step (the summary for "confirm")."""
+def question(step: str, draft: Draft, registered_phone: str | None = None, *, continued: bool = False) -> str:
+    """The question for a step (the summary for "confirm"); ``continued``: after another
+    sentence ("好的，已改为：4栋。"), so it does not open with its own "好的"."""
     if step == "description":
-        return t.ASK_DESCRIPTION[draft.kind]
+        return (t.DESCRIBE if continued else t.ASK_DESCRIPTION)[draft.kind]
     if step == "location":
         return t.ASK_LOCATION
     if step == "location_confirm":

@@ -2,7 +2,9 @@
 staff search when matching a need ("who can fix a rice cooker on Saturday?").
 
 The parser is deliberately plain: a clause that starts with 我会/擅长/我是… names skills; a clause
-with 有空/有时间… names free time, kept as the time words the resident used.
+with 有空/有时间… names free time, kept as the time words the resident used. It reads the
+normalised message (simplified characters, half-width punctuation), so "我會修電器，週末有空"
+registers the same skills and times as "我会修电器，周末有空".
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
 from bot.texts import points as t
+from handlers.points import said
+from handlers.volunteer import free_command
 from storage.points import resources
 
 router = Router("resources")
@@ -44,7 +48,7 @@ def parse_offer(text: str) -> Offer | None:
     times: list[str] = []
     for clause in filter(None, _CLAUSES.split(text)):
         if _FREE.search(clause):
-            times.append("".join(_TIME_WORDS.findall(clause)) or "随时")
+            times.append("".join(_TIME_WORDS.findall(clause)) or t.ANY_TIME)
         elif m := _SKILL.match(clause):
             skills.extend(_skills(m.group("what")))
     if not skills and not times:
@@ -60,15 +64,15 @@ def _skills(what: str) -> list[str]:
 def _offering(ctx: Context) -> bool:
     if ctx.event.kind not in ("text", "voice") or ctx.intent in _NOT_OFFERS:
         return False
-    if ctx.nlu is not None and ctx.nlu.slots.get("action"):
-        return False  # a command ("报名 3", "签到 4821")
-    offer = parse_offer(ctx.text)
+    if (ctx.nlu is not None and ctx.nlu.slots.get("action")) or free_command(ctx) is not None:
+        return False  # a command ("报名 3", "签到 4821", "我能参加3号活动")
+    offer = parse_offer(said(ctx))
     return offer is not None and bool(offer.availability or ctx.intent == "volunteer_signup")
 
 
 @router.on(_offering)
 async def register(ctx: Context) -> Reply:
-    offer = parse_offer(ctx.text)
+    offer = parse_offer(said(ctx))
     entry = await resources.register(await ctx.db(), community_id=ctx.community_id, resident_id=ctx.resident.id,
                                      skills=offer.skills, availability=offer.availability, said=ctx.text,
                                      now=ctx.now)
@@ -76,7 +80,7 @@ async def register(ctx: Context) -> Reply:
                                         times="、".join(entry.availability) or t.OFFER_NOT_SAID))
 
 
-@router.on(lambda ctx: ctx.intent not in _NOT_OFFERS and bool(_WANTS_TO_VOLUNTEER.search(ctx.text)),
+@router.on(lambda ctx: ctx.intent not in _NOT_OFFERS and bool(_WANTS_TO_VOLUNTEER.search(said(ctx))),
            kind=("text", "voice"))
 async def ask_for_offer(ctx: Context) -> Reply:
     return Text(t.OFFER_ASK)

@@ -3,8 +3,10 @@
 The household is found among those the member household visits: by name ("走访 王奶奶 …"), by
 address (building, unit, room), or — when it visits only one — without either. The note is
 recorded against the visit that is due (storage/members/visits.py). A note that says something
-needs doing ("需要…", "漏水", "坏了") is offered as a ticket; "是" files it, with the visit as its
-source, so answering twice never files two.
+needs doing ("需要…", "水管漏了", "药吃完了" — but not "不需要帮助") is offered as a ticket
+(handlers/member_phrases.need_in); "是" files it, with the visit as its source, so answering
+twice never files two. The offer replaces a member household's own open step (the photo window
+after 完成), never someone else's dialog.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.replies import Reply, Text
 from bot.texts import members as t
+from handlers import member_phrases as phrases
 from handlers.intake_form import bare, building_key
-from handlers.member_tasks import plain
+from handlers.member_tasks import free_for_us, plain, start_step
 from storage import tickets
 from storage.member_models import CareHousehold, Visit
 from storage.members import roles, visits
@@ -30,10 +33,6 @@ TICKET_STATE = "visit:ticket"
 _VISIT = re.compile(r"(?:走访|入户走访|探访)(?:了|过)?\s*[:：]?\s*(.*)", re.S)
 _ADDRESS_HEAD = re.compile(r"(?:[东西南北中]区)?\d{1,3}\s*(?:栋|号楼|幢|座|-)\s*(?:\d{1,2}\s*(?:单元|-)\s*)?"
                            r"(?:\d{3,4}\s*(?:室|号|房)?)?")
-_NEED = re.compile(r"需要|要买|帮忙买|帮忙|麻烦|漏水|渗水|坏了|不亮|堵了|维修|修一下|没人管|困难|生病|住院|摔")
-_CLAUSE = re.compile(r"[^,，。;；!！?？]+")
-_YES = frozenset({"是", "是的", "要", "需要", "好", "好的", "报", "报单", "可以", "行", "嗯"})
-_NO = frozenset({"不用", "不要", "不需要", "算了", "否", "不", "不报", "不用了"})
 
 
 def _logs_visit(ctx: Context) -> bool:
@@ -42,7 +41,7 @@ def _logs_visit(ctx: Context) -> bool:
 
 def _answers_offer(ctx: Context) -> bool:
     return (ctx.dialog is not None and ctx.dialog.state == TICKET_STATE and ctx.event.kind in ("text", "voice")
-            and bare(ctx.text) in _YES | _NO)
+            and bare(ctx.text) in phrases.YES | phrases.NO)
 
 
 @router.on(_logs_visit)
@@ -112,10 +111,10 @@ def _logged_text(ctx: Context, household: CareHousehold, visit: Visit, upcoming:
 
 def _offer(ctx: Context, visit: Visit, note: str) -> str:
     """When the note says something needs doing, offer to file it as a ticket."""
-    if not _NEED.search(note) or (ctx.dialog.state and ctx.dialog.state != TICKET_STATE):
+    need = phrases.need_in(note)
+    if need is None or not free_for_us(ctx):
         return ""
-    need = next((clause for clause in _CLAUSE.findall(note) if _NEED.search(clause)), note).strip()
-    ctx.dialog.goto(TICKET_STATE, visit_id=visit.id, note=note)
+    start_step(ctx, TICKET_STATE, visit_id=visit.id, note=note)
     return t.VISIT_OFFER_TICKET.format(need=need)
 
 
@@ -130,7 +129,7 @@ def _kind_of(note: str) -> tuple[str, str | None]:
 async def answer_offer(ctx: Context) -> Reply:
     data = ctx.dialog.data
     ctx.dialog.finish()
-    if bare(ctx.text) in _NO:
+    if bare(ctx.text) in phrases.NO:
         return Text(t.VISIT_TICKET_SKIPPED)
     session = await ctx.db()
     visit = await session.get(Visit, data["visit_id"])

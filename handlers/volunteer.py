@@ -7,12 +7,15 @@ goes to the first on the waitlist, who is told through the outbox in the same tr
 
 from __future__ import annotations
 
+import re
+
 from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.points_jobs import queue_promotions
 from bot.replies import Reply, Text
 from bot.texts import points as t
-from handlers.points import action, slot
+from handlers.points import action, said, slot
+from nlp.cnnum import cn_to_int
 from storage.points import activities, ledger
 from storage.points.activities import CheckIn, Outcome
 from storage.points_models import Activity
@@ -20,6 +23,45 @@ from storage.points_models import Activity
 router = Router("volunteer")
 
 LISTED = 10
+
+# Free wording of the two commands ("我想报名3号活动", "报名第一个", "我不去了，取消报名1"): the
+# command rules only read a message that is nothing but the command.
+_NUMBER = r"(\d{1,3}|[零〇一二两三四五六七八九十百]{1,4})"
+_NUMBER_END = r"(?:号|个(?![人位名]))|(?=活动|$|[吧了的啊呀,，。!！?？\s])"
+_SIGNUP_NUMBER = re.compile(rf"报名(?:参加)?\s*第?\s*{_NUMBER}\s*(?:{_NUMBER_END})")
+_ACTIVITY_NUMBER = re.compile(rf"第?\s*{_NUMBER}\s*(?:号|个)\s*(?:志愿)?活动")
+_WITHDRAW = re.compile(r"取消|不去|不想去|不参加|不想参加|不能参加|参加不了|去不了|来不了|退出|不报了|退报")
+
+
+def parse_command(text: str) -> tuple[str, int | None] | None:
+    """("signup" | "cancel", number or None) named in a free-worded, normalised message, or None.
+
+    A withdrawal word (取消/不去/不参加…) makes it a cancellation, with or without a number; a
+    sign-up needs the number (Arabic or Chinese numerals), or the list is shown instead."""
+    found = _SIGNUP_NUMBER.search(text) or _ACTIVITY_NUMBER.search(text)
+    number = cn_to_int(found.group(1)) if found else None
+    if _WITHDRAW.search(text) and (number is not None or "报名" in text or "活动" in text):
+        return "cancel", number
+    return ("signup", number) if number else None
+
+
+def free_command(ctx: Context) -> tuple[str, int | None] | None:
+    """The command in a volunteer_signup message that the command rules did not read as one."""
+    if ctx.intent != "volunteer_signup" or slot(ctx, "action") is not None:
+        return None
+    if "volunteer_command" not in ctx.extras:
+        ctx.extras["volunteer_command"] = parse_command(said(ctx))
+    return ctx.extras["volunteer_command"]
+
+
+def _command(name: str):
+    """A filter: the command rules set this action, or the free wording names it."""
+    return lambda ctx: action(name)(ctx) or (free_command(ctx) or ("",))[0] == name
+
+
+def _number(ctx: Context) -> int | None:
+    found = free_command(ctx)
+    return slot(ctx, "number") if found is None else found[1]
 
 
 def _checking_in(ctx: Context) -> bool:
@@ -46,12 +88,14 @@ async def check_in(ctx: Context) -> Reply:
         CheckIn.TOO_EARLY: t.CHECKIN_TOO_EARLY,
         CheckIn.TOO_LATE: t.CHECKIN_TOO_LATE,
         CheckIn.UNKNOWN_CODE: t.CHECKIN_UNKNOWN,
+        CheckIn.LOCKED: t.CHECKIN_LOCKED,
     }[result.outcome].format(code=code, title=activity and activity.title,
                              start=activity and t.moment(activity.starts_at),
-                             end=activity and t.moment(activity.ends_at)))
+                             end=activity and t.moment(activity.ends_at),
+                             minutes=int(activities.WRONG_CODE_WINDOW.total_seconds() // 60)))
 
 
-@router.on(action("signup"), intent="volunteer_signup")
+@router.on(_command("signup"), intent="volunteer_signup")
 async def sign_up(ctx: Context) -> Reply:
     activity = await _numbered(ctx)
     if not isinstance(activity, Activity):
@@ -70,7 +114,7 @@ async def sign_up(ctx: Context) -> Reply:
 
 async def _numbered(ctx: Context) -> Activity | Reply:
     """The activity whose number the resident typed, or the reply that says what went wrong."""
-    number = slot(ctx, "number")
+    number = _number(ctx)
     if number is None:
         return Text(t.SIGNUP_WHICH.format(listing=await _listing(ctx)))
     activity = await activities.by_number(await ctx.db(), ctx.community_id, number)
@@ -84,14 +128,17 @@ def _facts(activity: Activity) -> dict:
                 points=activity.points, number=activity.number)
 
 
-@router.on(action("cancel"), intent="volunteer_signup")
+@router.on(_command("cancel"), intent="volunteer_signup")
 async def cancel(ctx: Context) -> Reply:
-    if slot(ctx, "number") is None:
+    if _number(ctx) is None:
         return Text(t.UNSIGN_WHICH)
     activity = await _numbered(ctx)
     if not isinstance(activity, Activity):
         return activity
     session = await ctx.db()
+    mine = await activities.signup_of(session, activity.id, ctx.resident.id)
+    if mine is not None and mine.checked_in_at is not None:
+        return Text(t.UNSIGN_CHECKED_IN.format(title=activity.title))
     if ctx.now >= activity.starts_at:
         return Text(t.UNSIGN_STARTED.format(title=activity.title))
     cancelled, promoted = await activities.cancel(session, activity=activity, resident_id=ctx.resident.id,

@@ -158,6 +158,9 @@ class Conversation(Base):
     expires_at: Mapped[datetime | None]
     handoff: Mapped[bool] = mapped_column(Boolean, default=False)
     handoff_at: Mapped[datetime | None]
+    # The hand-off's last sign of life (the resident wrote, staff took or answered the thread):
+    # the bot takes the resident back only after a silence from here (handlers/handoff.py).
+    handoff_active_at: Mapped[datetime | None]
     misunderstood: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

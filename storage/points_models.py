@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, _community_fk, utcnow
@@ -98,14 +98,22 @@ class MallItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+PLACED_ONLY = text("status = 'placed'")
+
+
 class MallOrder(Base):
-    """A redemption. status: placed → picked_up | cancelled (points and stock given back)."""
+    """A redemption. status: placed → picked_up | cancelled (points and stock given back).
+
+    A pickup code names one order waiting for pickup: the partial unique index guarantees it
+    (mall.redeem draws again on a clash); closed orders may share old codes."""
 
     __tablename__ = "mall_orders"
     __table_args__ = (
         UniqueConstraint("community_id", "source_key"),
         Index("ix_mall_orders_resident", "resident_id", "status"),
         Index("ix_mall_orders_pickup", "community_id", "pickup_code"),
+        Index("uq_mall_orders_placed_pickup", "community_id", "pickup_code", unique=True,
+              sqlite_where=PLACED_ONLY, postgresql_where=PLACED_ONLY),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +181,18 @@ class ActivitySignup(Base):
     cancelled_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]
     checked_in_by: Mapped[str | None] = mapped_column(String(64))  # "self" or a staff member
+
+
+class CheckinFailure(Base):
+    """A wrong check-in code a resident sent: counted to refuse guessing (activities.check_in)."""
+
+    __tablename__ = "checkin_failures"
+    __table_args__ = (Index("ix_checkin_failures_resident", "resident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = _community_fk()
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
 
 
 class ResourceEntry(Base):

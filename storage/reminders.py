@@ -18,6 +18,9 @@ time under the guard ``claim_token = ours AND status = 'claimed'``, so one bad r
 nobody. A scheduler that dies holding claims leaves them until the lease runs out
 (``release_stale``); then another sends them — once, because the dead one queued nothing.
 
+Work that must not wait for the next tick (督办, storage/members/supervision.py) schedules its rows
+and takes them at once by key (``lock_keys``), then settles them the same way.
+
 Quiet hours (local Asia/Shanghai minutes, per row) are applied twice: when scheduling (a due time
 inside them moves to their end) and when settling (a row caught up after downtime in the middle
 of the night is held until morning). Rows past ``expires_at`` are not sent at all.
@@ -119,14 +122,27 @@ class Due:
                     idempotency_key=self.key, payload=self.payload, created_at=now)
 
 
-async def schedule(session: AsyncSession, reminders: Iterable[Due], *, now: datetime) -> int:
-    """Insert the reminders not scheduled before (by key); returns how many are new."""
+async def schedule(session: AsyncSession, reminders: Iterable[Due], *, now: datetime, revive: bool = False) -> int:
+    """Insert the reminders not scheduled before (by key); returns how many are new.
+
+    ``revive``: a key whose row was cancelled (never sent) is scheduled again with the new time and
+    text — a visit handed A → B → A must reach A again. Sent, expired or pending rows are kept as
+    they are, so reviving never sends anything twice."""
     rows = [reminder.row(now) for reminder in reminders]
     if not rows:
         return 0
-    statement = (upsert_insert(session, Reminder.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                 .returning(Reminder.__table__.c.id))
-    return len((await session.execute(statement, rows)).all())
+    table = Reminder.__table__
+    statement = upsert_insert(session, table)
+    if revive:
+        fresh = ("kind", "subject", "account", "openid", "resident_id", "due_at", "expires_at", "quiet_start",
+                 "quiet_end", "status", "attempts", "payload", "created_at")
+        statement = statement.on_conflict_do_update(
+            index_elements=["idempotency_key"], set_={**{c: statement.excluded[c] for c in fresh},
+                                                      "last_error": None, "claim_token": None, "claimed_until": None},
+            where=table.c.status == "cancelled")
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return len((await session.execute(statement.returning(table.c.id), rows)).all())
 
 
 async def cancel(session: AsyncSession, *, community_id: int, reason: str, subjects: Iterable[str] | None = None,
@@ -195,6 +211,17 @@ async def lock_due(session: AsyncSession, *, now: datetime, limit: int) -> list[
     r = Reminder
     query = (select(*_CLAIMED_COLUMNS).where(r.status == "pending", r.due_at <= now).order_by(r.due_at, r.id)
              .limit(limit))
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return _claimed((await session.execute(query)).all(), token=None)
+
+
+async def lock_keys(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> list[Claimed]:
+    """Take the due pending reminders with these keys for this transaction (sending what was just
+    scheduled without waiting for a tick; rows another scheduler holds are left to it)."""
+    r = Reminder
+    query = (select(*_CLAIMED_COLUMNS).where(r.idempotency_key.in_(list(keys)), r.status == "pending", r.due_at <= now)
+             .order_by(r.due_at, r.id))
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     return _claimed((await session.execute(query)).all(), token=None)

@@ -135,3 +135,20 @@ class ThreadClaim(Base):
     staff_id: Mapped[int] = _staff_fk()
     staff_name: Mapped[str] = mapped_column(String(50))
     claimed_at: Mapped[datetime]
+
+
+class NoticeTemplate(Base):
+    """A community's template message (模板消息) for one kind of notice, kept by admins in the
+    console: used when the 48-hour window has closed, before the account's entry in the config."""
+
+    __tablename__ = "notice_templates"
+    __table_args__ = (UniqueConstraint("community_id", "notice_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = _community_fk()
+    notice_kind: Mapped[str] = mapped_column(String(32))  # reply | ticket_status | … (bot/texts/console NOTICE_KINDS)
+    template_id: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]]  # template field → notice field, e.g. {"keyword1": "number"}
+    url: Mapped[str] = mapped_column(String(500), default="")
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,8 @@
 Every view asks here on the server (``staff.require(...)``, ``staff.sees_ticket(...)``); the
 pages only hide what a role cannot use, they never decide.
 
-- admin: everything in every community of the deployment, including staff accounts;
+- admin: everything in every community of the deployment, including staff accounts and the
+  notice templates;
 - community_staff: everything in its community (tickets, threads, management, dashboard);
 - grid_worker: tickets and escalated threads of its grids, and their dashboard;
 - street_staff: tickets and the dashboard of the communities it oversees.
@@ -24,6 +25,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard": ALL_ROLES,
     "manage": frozenset({"admin", "community_staff"}),
     "staff": frozenset({"admin"}),
+    "templates": frozenset({"admin"}),  # notice templates: ids from the WeChat console
     "audit": frozenset({"admin"}),
 }
 

@@ -3,7 +3,8 @@
 - ``guard``: finds the session from the cookie (or sends the browser to the login page), builds
   the request's Staff, and checks the CSRF token of every unsafe request (form field ``_csrf``
   or header ``X-CSRF-Token``, which console.js adds to htmx requests).
-- ``errors``: a refused or missing thing is a Chinese page, not aiohttp's English text.
+- ``errors``: a refused or missing thing, any other HTTP error and any unexpected failure is a
+  Chinese page, never aiohttp's English text (failures are logged).
 - ``headers``: no framing, no sniffing, no referrer (WeChat's image host refuses hot-linked
   photos that carry one), and a content security policy that allows only our own scripts.
 
@@ -13,7 +14,9 @@ foreign page cannot log a browser into an account of the attacker's choosing.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -27,6 +30,8 @@ from bot.console.access import Forbidden, Staff
 from bot.texts import console as texts
 from storage.models import Community
 from storage.staff import accounts, audit, passwords, sessions, throttle
+
+log = logging.getLogger("linli.console")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = frozenset({cw.PREFIX + "/login"})
@@ -62,12 +67,35 @@ def _secure(response: web.StreamResponse) -> None:
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal and every failure is a Chinese page: 403 and 404 say why, any other HTTP
+    error its own sentence (with its headers, e.g. a 405's Allow), and an unexpected exception
+    is logged with its traceback and shown as a 500 page that gives nothing away."""
     try:
         return await handler(request)
     except Forbidden:
-        return await cw.render(request, "error.html", {"message": texts.FORBIDDEN}, status=403)
-    except web.HTTPNotFound:
-        return await cw.render(request, "error.html", {"message": texts.NOT_FOUND}, status=404)
+        return await _error_page(request, texts.FORBIDDEN, 403)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects
+        message = texts.NOT_FOUND if exc.status == 404 else texts.HTTP_ERRORS.get(exc.status, texts.HTTP_ERROR)
+        return await _error_page(request, message, exc.status, exc.headers)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("console: %s %s failed", request.method, request.path)
+        return await _error_page(request, texts.SERVER_ERROR, 500)
+
+
+async def _error_page(request: web.Request, message: str, status: int, headers=None) -> web.StreamResponse:
+    try:
+        response = await cw.render(request, "error.html", {"message": message}, status=status)
+    except Exception:
+        log.exception("console: the error page itself failed")
+        response = web.Response(text=message, status=status)
+    for name in ("Allow", "Retry-After"):
+        if headers and name in headers:
+            response.headers[name] = headers[name]
+    return response
 
 
 @web.middleware
@@ -157,25 +185,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     limits = throttle.Limits(timedelta(minutes=settings.console.login_window_minutes),
                              settings.console.login_max_failures, settings.console.login_max_failures_per_ip)
     async with services.db.sessions.begin() as session:
-        if await throttle.blocked(session, username=username, ip=ip, now=now, limits=limits):
-            return await _login_form(request, status=429, username=username, error=texts.LOGIN_THROTTLED.format(
-                minutes=settings.console.login_window_minutes))
-        account = await accounts.by_username(session, username) if username else None
+        attempt = await throttle.admit(session, username=username, ip=ip, now=now, limits=limits)
+        account = await accounts.by_username(session, username) if username and attempt else None
+    if attempt is None:
+        return await _login_form(request, status=429, username=username, error=texts.LOGIN_THROTTLED.format(
+            minutes=settings.console.login_window_minutes))
     usable = account is not None and account.active
     ok, rehash = await passwords.check_async(account.password_hash if usable else None, password)
-    async with services.db.sessions.begin() as session:
-        await throttle.record(session, username=username, ip=ip, success=ok, now=services.clock())
-        if not ok:
-            token = None
-        else:
-            session.add(account)
-            account.last_login_at = now
-            if rehash:
-                account.password_hash = await passwords.hash_async(password)
-            token = await sessions.start(session, account, now=now, lifetime=lifetime(settings), ip=ip,
-                                         user_agent=request.headers.get("User-Agent"))
-            await audit.record(session, community_id=account.community_id, staff_id=account.id,
-                               staff_name=account.username, action="login", now=now, ip=ip)
+    token = await _open_session(request, account, attempt, password, rehash) if ok else None
     if token is None:
         return await _login_form(request, error=texts.LOGIN_FAILED, status=401, username=username)
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
@@ -183,6 +200,24 @@ async def login(request: web.Request) -> web.StreamResponse:
                         path=cw.PREFIX, max_age=int(lifetime(settings).absolute.total_seconds()))
     response.del_cookie(cw.LOGIN_COOKIE, path=cw.PREFIX + "/login")
     raise response
+
+
+async def _open_session(request: web.Request, account, attempt: int, password: str, rehash: bool) -> str:
+    """The right password: the try becomes a success, and the browser gets a new session."""
+    services, settings = cw.services(request), cw.services(request).settings
+    now, ip = services.clock(), cw.client_ip(request)
+    new_hash = await passwords.hash_async(password) if rehash else None  # argon2 outside the transaction
+    async with services.db.sessions.begin() as session:
+        await throttle.settle(session, attempt)
+        session.add(account)
+        account.last_login_at = now
+        if new_hash:
+            account.password_hash = new_hash
+        token = await sessions.start(session, account, now=now, lifetime=lifetime(settings), ip=ip,
+                                     user_agent=request.headers.get("User-Agent"))
+        await audit.record(session, community_id=account.community_id, staff_id=account.id,
+                           staff_name=account.username, action="login", now=now, ip=ip)
+    return token
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

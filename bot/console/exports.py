@@ -1,5 +1,6 @@
-"""Ticket exports: CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese) and Excel
-(openpyxl: the tickets, and a sheet with the three rates by grid and category).
+"""Dashboard exports: CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese) — the tickets
+or any one summary table — and Excel (openpyxl: the tickets, then one sheet per summary: the
+three rates, tickets per day, category, grade and grid, and volunteer hours and points per day).
 
 Resident-written text can start with "=", "+", "-" or "@", which a spreadsheet would run as a
 formula (CSV injection): CSV cells get a leading apostrophe, Excel cells are stored as text.
@@ -21,6 +22,7 @@ from storage.models import Grid, Resident
 from storage.staff.dashboard import Figures
 from storage.tickets.lifecycle import ACTIVE
 
+GRADES = ("red", "yellow", "blue")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -61,14 +63,49 @@ def csv_bytes(rows: list[list]) -> bytes:
 
 
 def xlsx_bytes(rows: list[list], figures: Figures) -> bytes:
+    """The tickets, then a sheet per summary (the three rates, per day, category, grade, grid and —
+    for community-wide views — volunteering)."""
     book = Workbook()
     sheet = book.active
     sheet.title = texts.SHEET_TICKETS
     _fill(sheet, rows)
-    _fill(book.create_sheet(texts.SHEET_RATES), _rate_rows(figures))
+    for table, summary in summaries(figures).items():
+        _fill(book.create_sheet(texts.EXPORT_TABLES[table]), summary)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def summaries(figures: Figures) -> dict[str, list[list]]:
+    """Each summary table by its export name (bot/texts/console EXPORT_TABLES), header row first."""
+    tables = {"rates": _rate_rows(figures), "days": _day_rows(figures),
+              "categories": _share_rows(texts.CATEGORY_COLUMNS, figures.by_category.most_common(),
+                                        notices.CATEGORY_NAMES),
+              "grades": _share_rows(texts.GRADE_COLUMNS, [(g, figures.by_grade.get(g, 0)) for g in GRADES],
+                                    notices.GRADE_NAMES),
+              "grids": _share_rows(texts.GRID_COLUMNS, figures.by_grid.most_common(), {})}
+    if figures.volunteering:
+        tables["volunteering"] = _volunteering_rows(figures)
+    return tables
+
+
+def _day_rows(f: Figures) -> list[list]:
+    return [list(texts.DAY_COLUMNS)] + [[d.isoformat(), n] for d, n in zip(f.days, f.per_day)]
+
+
+def _share_rows(columns: tuple[str, ...], items: list[tuple[str, int]], names: dict[str, str]) -> list[list]:
+    """Name, count and share of the period's tickets."""
+    total = sum(n for _, n in items)
+    return [list(columns)] + [[names.get(k, k), n, percent(n / total if total else None)] for k, n in items]
+
+
+def _volunteering_rows(f: Figures) -> list[list]:
+    rows = [list(texts.VOLUNTEERING_COLUMNS)]
+    for values in zip(f.days, f.hours_per_day, f.volunteers_per_day, f.awarded_per_day, f.redeemed_per_day):
+        rows.append([values[0].isoformat(), *values[1:]])
+    rows.append([texts.RATE_TOTAL, f.volunteer_hours, sum(f.volunteers_per_day), f.points_awarded,
+                 f.points_redeemed])
+    return rows
 
 
 def _fill(sheet, rows: list[list]) -> None:

@@ -63,6 +63,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 pass
     except ConnectionResetError:
         log.debug("live stream for resident %s ended by the client", resident.id)
+    except Exception:  # the headers are sent: end the stream (the browser reconnects), no error page
+        log.exception("live stream for resident %s failed", resident.id)
     return response
 
 

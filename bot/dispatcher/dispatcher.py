@@ -11,6 +11,7 @@ from bot.dispatcher import middlewares as mw
 from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
 from bot.events import IncomingEvent
+from bot.observability import metrics
 from bot.replies import Image, Reply, reply_summary, reply_to_dict
 from bot.services import Services
 from storage import admission
@@ -49,6 +50,7 @@ class Dispatcher:
         except BaseException:
             ctx.release()
             raise
+        metrics.observe_message(ctx)
         return Outcome(event, reply, ctx.duplicate, community_id, ctx.changed_rows(), ctx.release)
 
     async def _route(self, ctx: Context) -> Reply | None:

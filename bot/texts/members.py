@@ -23,6 +23,7 @@ BIND_BLOCKED = "绑定码输错次数过多，为保护账号安全，请{minute
 
 # ---- tasks (工单任务) ---------------------------------------------------------------------------
 ROLE_ONLY = "“{command}”是党员中心户和网格员处理任务用的。如需登记，请联系社区工作人员获取绑定码。"
+CMD_TAKE, CMD_DONE, CMD_BACK, CMD_MINE = "接单", "完成", "转交", "我的任务"  # as the replies spell them
 TASK_NOT_FOUND = "没有找到工单 {number}，请核对单号。"
 TASK_NOT_YOURS = "工单 {number} 没有交办给您，不能操作。如有疑问，请联系网格员。"
 TASK_CLOSED = "工单 {number} 现在是“{status}”，不用再处理了。"
@@ -39,6 +40,19 @@ TRANSFERRED = "工单 {number} 已转交{to}处理，原因已记下。谢谢！
 NOBODY_TO_TAKE_OVER = "社区工作人员"
 NO_TASKS = "您目前没有待处理的工单任务。"
 WHICH_TASK = "您手上有 {count} 个任务，请带上单号，例如：{command} {number} …\n{lines}"
+CONFIRM_DONE = "确认完成工单 {number}（{summary}）吗？\n处理情况：{note}\n回复“是”确认，回复“不是”取消。"
+DONE_CANCELLED = "好的，工单 {number} 先不标记完成。处理好后回复“完成 {number} 处理情况”。"
+DONE_NOT_YET = "好的。处理好后请回复“完成 单号 处理情况”告诉我们，例如：完成 {number} 已更换灯泡"
+PHOTO_OFFER = "这张照片要附到工单 {number}（{summary}）上吗？回复“是”附上，回复“不是”不附。"
+PHOTO_NOT_ATTACHED = "好的，照片没有附到工单上。如要反映新问题，请直接说说情况。"
+PHOTO_WHICH_TASK = ("您手上有 {count} 个任务，不知道这张照片是哪一个的。请先回复“完成 单号 处理情况”，再发照片。\n"
+                    "{lines}")
+
+# Notes on the ticket's event log (staff read them; the new assignee's task message quotes them).
+ACCEPT_NOTE = "接单"
+TRANSFER_NOTE = "转交：{reason}"
+RELEASED_NOTE = "原承办人已不再担任{role}，自动转交"
+RELEASED_UNSUBSCRIBED_NOTE = "原承办人已取消关注公众号，自动转交"
 
 MY_TASKS = "您的待办：\n{sections}"
 MY_TASKS_EMPTY = "您目前没有待处理的工单，也没有到期的走访。"
@@ -74,6 +88,21 @@ VISIT_WHICH = "您负责走访好几户，请说明是哪一户，例如：走�
 VISIT_NEEDS_NOTE = "请说说走访情况，例如：走访 {place} 老人身体不错"
 HOUSEHOLD_LINE = "{n}. {household}（{category}）{place}"
 NO_PLACE = "地址未登记"
+PLACE_UNIT = "{unit}单元"
+
+# ---- staff registering care households (console, `linli members`) -----------------------------
+CARE_BAD_CATEGORY = "类别只能是：{choices}"
+CARE_CATEGORY_CHOICE = "{key}（{name}）"
+CARE_BAD_CLOCK = "免打扰时间“{clock}”应写成 22:00 这样的格式。"
+CARE_BAD_HOUR = "提醒时间（小时）应在 0 到 23 之间。"
+CARE_HOUR_IN_QUIET = ("提醒时间 {hour} 点在免打扰时段（{start}–{end}）内，走访当天的提醒会推迟到第二天。"
+                      "请选免打扰时段以外的时间。")
+CARE_NOT_MEMBER = "{name} 还不是党员中心户，请先登记（绑定码或 members grant）。"
+RECURRENCE_UNKNOWN = "看不懂周期“{spec}”：请写 weekly、fortnightly、monthly 或 RRULE（如 FREQ=WEEKLY;BYDAY=MO）。"
+RECURRENCE_BAD = "周期规则“{spec}”有误：{error}"
+RECURRENCE_ONE_RULE = "一个走访计划只能写一条 RRULE。"
+RECURRENCE_TOO_OFTEN = "走访周期最短为一天。"
+RECURRENCE_EMPTY = "周期“{spec}”从 {anchor} 起没有任何走访日期。"
 
 # ---- the daily digest ---------------------------------------------------------------------------
 TITLE_DIGEST = "每日待办"

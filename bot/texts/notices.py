@@ -63,13 +63,15 @@ ASSIGNED_TO_YOU = ("【工单交办】{number}（{grade}）\n{summary}\n地点�
                    "联系人：{contact}\n请于{resolve_due}前处理完成。{note}")
 SUPERVISE = ("【督办】工单 {number}（{summary}）已超期：应于{due}前{what}。\n当前状态：{status}，承办：{assignee}。\n"
              "地点：{place}\n请尽快处理并反馈。")
+REOPEN_COMMENT = "居民说：{comment}\n"
+RATING_WITH_COMMENT = "{rating}：{comment}"
 SUPERVISE_RESPOND = "响应"
 SUPERVISE_RESOLVE = "处理完成"
-REOPENED_ALERT = ("【重办】居民对工单 {number}（{summary}）的处理结果不满意，工单已重办，请重新处理。\n"
+REOPENED_ALERT = ("【重办】居民对工单 {number}（{summary}）的处理结果不满意，工单已重办，请重新处理。\n{comment}"
                   "地点：{place}\n内容：{description}\n新的期限：{resolve_due}前。")
 
 # Notes on the audit trail written by the system.
-TRIAGE_NOTE = "按规则定级：{grade}，期限规则：{rule}"
+TRIAGE_NOTE = "按规则定级：{grade}"  # the deadline rule is shown by name on the ticket page (its config name is a code)
 SUPERVISE_NOTE = "超期未{what}（期限 {due}）"
 
 # Errors shown to staff.
@@ -88,3 +90,24 @@ NO_DESCRIPTION = "请说明是什么问题。"
 NO_SUCH_ASSIGNEE = "找不到这位承办人。"
 BAD_ATTACHMENT = "附件只能是照片或位置。"
 CLOSE_NEEDS_REASON = "不受理就关闭的工单，请在备注里说明原因。"
+
+# The place of a ticket as handlers read it: "3栋2单元502（小区东门）".
+PLACE_UNIT = "{unit}单元"
+PLACE_WITH_ADDRESS = "{place}（{address}）"
+
+# The points history (积分明细) line of a report that led to a fix.
+VERIFIED_REPORT_REASON = "反映问题已化解（工单 {number}）"
+
+# `linli report`: the three rates (三率) for staff.
+NO_GRID = "未划分网格"
+REPORT_TITLE = "{community} 工单三率 {first} 至 {last}（统计于 {as_of}）"
+REPORT_BY_GRID = "按网格"
+REPORT_GRID = "网格"
+REPORT_BY_CATEGORY = "按类别"
+REPORT_CATEGORY = "类别"
+REPORT_TOTAL = "合计"
+REPORT_COLUMNS = ("工单数", "响应率", "解决率", "满意率")
+REPORT_NOTE = ("响应率：在响应期限内有首次处理动作的工单占比；解决率：在处理期限内化解的工单占比"
+               "（未到期且未化解的不计）；满意率：满意与基本满意占全部评价的比例（未评价不计）。")
+REPORT_CALENDAR_GAP = ("【注意】节假日日历还没有{year}年的安排：按工作日计算的期限只跳过周末和元旦、劳动节、国庆节前三天。"
+                       "请升级 chinesecalendar，或在配置 tickets.holidays / tickets.extra_workdays 里填上国务院公布的放假和调休日期。")

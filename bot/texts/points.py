@@ -23,6 +23,7 @@ RANK_GRID = "在{grid}排第 {position} 名（共 {among} 人）"
 NO_RANK = "还没有排名，获得积分后就有了"
 
 HISTORY = "积分明细（第 {page} 页）：\n{lines}"
+HISTORY_LINE = "{line}（余 {balance}）"
 HISTORY_MORE = "\n\n回复“下一页”查看更早的记录。"
 HISTORY_END = "\n\n以上是全部记录。"
 HISTORY_EMPTY = "您还没有积分记录。回复“志愿活动”看看怎么获得积分。"
@@ -56,6 +57,8 @@ REDEEM_DONE = ("兑换成功！“{name}”扣 {cost} 分，剩 {balance} 分。
                "请凭取货码到社区服务站领取。如需取消，回复“取消兑换”。")
 REDEEM_ABANDONED = "好的，这次不兑换了。"
 REDEEM_EXPIRED = "这次兑换等待确认太久，已经取消了。如还要兑换，请重新回复“兑换 编号”。"
+REDEEM_INTERRUPTED = "这次兑换没有在提问后马上确认，已经取消了，积分没有扣。如还要兑换，请重新回复“兑换 编号”。"
+REDEEM_SAY_CONFIRM = "为免误扣积分，请回复“确认”兑换“{name}”，或回复“不换了”取消。"
 
 ORDERS = "您待领取的兑换：\n{orders}\n\n请凭取货码到社区服务站领取；不要了可以回复“取消兑换 编号”。"
 ORDERS_NONE = "您没有待领取的兑换。回复“积分超市”看看能兑换什么。"
@@ -64,6 +67,12 @@ CANCEL_WHICH = "您有 {count} 个待领取的兑换：\n{orders}\n\n请回复�
 CANCEL_NO_SUCH = "没有第 {n} 个待领取的兑换。\n\n" + ORDERS
 CANCEL_DONE = "已取消兑换“{name}”，{cost} 分已退回，您现有 {balance} 分。"
 CANCEL_TOO_LATE = "这个兑换已经领取或取消了，不能再取消。"
+
+# Ledger reasons: what a resident reads next to each line of 积分明细.
+REASON_REDEEM = "兑换：{name}"
+REASON_REFUND = "取消兑换：{name}"
+REASON_ATTEND = "参加志愿活动：{title}"
+REASON_MEDIATION = "参与调解，矛盾已化解（工单 {number}）"
 
 # ---- volunteer activities -----------------------------------------------------------------------
 
@@ -90,6 +99,7 @@ UNSIGN_WHICH = "请回复“取消报名 编号”，例如“取消报名 1”�
 UNSIGNED = "已取消报名“{title}”。欢迎下次参加！"
 UNSIGN_NOT_SIGNED = "您没有报名“{title}”。"
 UNSIGN_STARTED = "“{title}”已经开始，不能取消了；如有特殊情况请联系现场工作人员。"
+UNSIGN_CHECKED_IN = "您已经签到参加了“{title}”，谢谢您的付出！签到后就不能取消报名了，如有疑问请联系社区工作人员。"
 
 PROMOTED = ("好消息：有人取消了报名，您已从候补转为正式报名！\n{title}\n时间：{when}\n地点：{place}\n"
             "不能参加请回复“取消报名 {number}”。")
@@ -110,17 +120,30 @@ CHECKIN_TOO_EARLY = "“{title}”还没开始，请在 {start} 以后签到。"
 CHECKIN_TOO_LATE = "“{title}”已经在 {end} 结束，不能签到了。如有疑问请联系社区工作人员。"
 CHECKIN_NOT_SIGNED = "您没有报名“{title}”（或还在候补），请找现场工作人员登记签到。"
 CHECKIN_UNKNOWN = "签到码 {code} 不对，请核对现场公布的签到码后再试。"
+CHECKIN_LOCKED = "签到码输错次数太多了，请 {minutes} 分钟后再试，或请现场工作人员帮您签到。"
 
 REMINDER_DAY_BEFORE = ("活动提醒：您报名的“{title}”明天 {time} 开始，地点：{place}。\n"
                        "到场后回复“签到 签到码”领积分；不能参加请回复“取消报名 {number}”。")
 REMINDER_SOON = "活动提醒：“{title}”将于 {time} 开始，地点：{place}。到场后回复“签到 签到码”领积分。"
 REMINDER_TITLE = "志愿活动提醒"
 
+ACTIVITY_CANCELLED = ("很抱歉，您报名的志愿活动“{title}”（{when}，{place}）已取消。{reason}\n"
+                      "给您带来不便，敬请谅解。回复“志愿活动”看看其他活动。")
+ACTIVITY_CANCELLED_REASON = "原因：{reason}。"
+ACTIVITY_CANCELLED_TITLE = "志愿活动取消通知"
+
 # ---- the resources list -------------------------------------------------------------------------
 
 OFFER_RECORDED = "谢谢您！已登记到社区资源清单：\n会做的事：{skills}\n有空的时间：{times}\n社区有需要时会联系您。"
 OFFER_NOT_SAID = "（还没说，可以再告诉我）"
+ANY_TIME = "随时"  # a free time said without naming one ("我有空")
 OFFER_ASK = "欢迎参加社区志愿服务！请告诉我您会做什么、什么时候有空，例如“我会修电器，周末有空”。"
+
+
+# ---- the console (staff read these) -------------------------------------------------------------
+
+STAFF_ATTEND_OUTSIDE = "只能在活动开始后（{start}）到 {until} 之间标记签到。"
+STAFF_ACTIVITY_CANCELLED = "这个活动已经取消了。"
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -8,16 +8,19 @@ KIND_WORDS = {"repair": "报修", "complaint": "投诉", "suggestion": "建议"}
 
 # ---- the intake form --------------------------------------------------------------------------
 
-ASK_DESCRIPTION = {
-    "repair": "好的，请简单说说哪里坏了，例如：“3栋2单元楼道灯坏了”。",
-    "complaint": "好的，请简单说说要反映什么问题，例如：“楼下饭店油烟太大”。",
-    "suggestion": "好的，请说说您的建议，例如：“建议小区多装几个充电桩”。",
+DESCRIBE = {
+    "repair": "请简单说说哪里坏了，例如：“3栋2单元楼道灯坏了”。",
+    "complaint": "请简单说说要反映什么问题，例如：“楼下饭店油烟太大”。",
+    "suggestion": "请说说您的建议，例如：“建议小区多装几个充电桩”。",
 }
+ASK_DESCRIPTION = {kind: "好的，" + ask for kind, ask in DESCRIBE.items()}  # DESCRIBE alone after another sentence
 DESCRIPTION_TOO_SHORT = "请再多说几个字，说说是什么问题。"
+DESCRIPTION_JOINER = "；"  # between the first words and what the resident added (a danger said later)
 
 ASK_LOCATION = "请问在哪里？例如“3栋2单元502”或“小区东门”，也可以发送位置。"
 CONFIRM_LOCATION = "是在{place}吗？回复“是”，或直接说新地点。"
 LOCATION_UNCLEAR = "没听清地点。请说楼栋单元（如“3栋2单元502”）或大概位置（如“小区东门”），也可以发送位置。"
+LOCATION_CONFIRM_UNCLEAR = "抱歉，没听明白。是在{place}吗？回复“是”，或直接说新地点（如“3栋2单元502”“小区东门”）。"
 UNKNOWN_BUILDING = "本小区没有找到“{building}”，请再确认一下楼栋号（例如：{examples}）。"
 
 ASK_CATEGORY = "请问属于哪一类？回复数字：\n{options}"
@@ -48,23 +51,34 @@ UNIT = "{unit}单元"  # in a read-back address: "3栋" + "2单元" + "502"
 PLACE_FROM_MAP = "（已发送位置）"  # a location message without a name
 LOCATION_NOTED = "位置收到了：{value}。"
 
+FORM_STILL_OPEN = "{answer}\n\n您正在填写的{kind}还没有提交：{question}"
+ANOTHER_PROBLEM = "这像是另一个问题，我们先把这次的{kind}填完，提交后再告诉我就行。\n"
+
 CANCELLED = "好的，已取消，这次的{kind}没有提交。有需要随时找我。"
 EXPIRED = "您刚才的{kind}超过{minutes}分钟没有完成，已自动取消，没有提交。需要的话请重新说一下是什么问题。"
 TIMEOUT_NOTICE = ("您刚才的{kind}还没提交，超过{minutes}分钟没有回复，已自动取消。"
                   "需要的话请重新发消息说明问题，我们会尽快处理。")
 RESTARTED_AFTER_EXPIRY = "（之前没有完成的{kind}已超时取消。）\n"
 
-DUPLICATE_FOUND = ("附近已有同类工单 {number}（{description}），正在处理中。\n"
+DUPLICATE_FOUND = ("附近已有同类工单 {number}（{label}），正在处理中。\n"
                    "回复“1”加入关注（有进展一起通知您），回复“2”仍然单独提交。")
+# Someone else's ticket as a resident who joins it sees it: where (the building, or a public
+# spot) and what kind of problem — never the reporter's flat or words.
+SHARED_LABEL = "{place}·{category}"
+SHARED_AREA = "小区公共区域"
 DUPLICATE_UNCLEAR = "请回复“1”加入关注已有工单，或回复“2”单独提交。"
 JOINED = "已加入关注工单 {number}，有进展会一起通知您。可回复“我的工单”查看进度。"
 ALREADY_JOINED = "您已经在关注工单 {number}，有进展会通知您。可回复“我的工单”查看进度。"
 
 FILED = ("已提交，工单号 {number}，预计{expected}处理完成。\n"
          "处理有进展会通知您，也可回复“我的工单”查看进度。")
-FILED_RED = ("【紧急】已立即上报社区和街道，工单号 {number}，工作人员会尽快赶到。\n"
+FILED_RED = ("【紧急】已立即上报社区和街道，工单号 {number}，工作人员会尽快赶到，预计{expected}处理完成。\n"
              "{advice}\n紧急情况请直接拨打119（火警）、120（急救）或110（报警）。\n"
              "如方便，可直接发送现场照片或位置，我们会补充到工单里。")
+RED_JOINED = ("【紧急】这个情况刚刚已有居民上报，工单号 {number}，社区和街道已收到，工作人员正在处理，"
+              "预计{expected}处理完成。已把您加入这张工单，有进展会通知您。\n"
+              "{advice}\n紧急情况请直接拨打119（火警）、120（急救）或110（报警）。\n"
+              "如方便，可直接发送现场照片或位置，我们会补充到工单里。")
 FOLLOWUP_ATTACHED = "已补充到工单 {number}，谢谢。"
 
 SAFETY_ADVICE = {

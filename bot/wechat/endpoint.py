@@ -13,6 +13,7 @@ import logging
 from aiohttp import web
 
 from bot.dispatcher.dispatcher import Dispatcher, Outcome
+from bot.observability import metrics
 from bot.services import Services
 from bot.wechat.codec import AccountCodec, MalformedMessage, Query, SignatureError, parse_event, render_reply
 
@@ -65,6 +66,7 @@ class WeChatEndpoint:
             outcome = await asyncio.wait_for(asyncio.shield(task), max(budget, 0.0))
         except asyncio.TimeoutError:
             log.warning("deadline missed for %s; the reply will go through the outbox", event.dedup_key)
+            metrics.DEADLINE_MISSES.inc()
             self._finish_late(task)
             return None
         await self._record(outcome, late=False)

@@ -2,13 +2,17 @@
 
 Removing a household (or changing who visits it) takes effect at once: its unlogged visits are
 cancelled (or handed over) and every reminder about them stops.
+
+A delivery hour whose reminder quiet hours would push to the next day (23:00 with quiet hours
+22:00–08:00) is refused: the due-day reminder says "今天" and expires with its day. One that
+quiet hours only delay within the day (07:00 with quiet hours until 08:30) is accepted.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +24,7 @@ from storage.member_models import CareHousehold, Visit, VisitSchedule
 from storage.members import recurrence, visits
 from storage.members.roles import MEMBER, has_role
 from storage.models import Resident
+from storage.reminders import LOCAL
 
 CATEGORIES = tuple(t.CATEGORY_NAMES)
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -46,23 +51,20 @@ async def add_household(session: AsyncSession, *, community_id: int, name: str, 
                         phone: str | None = None, note: str | None = None) -> CareHousehold:
     """Register a household with its schedule and make its first visit."""
     if category not in CATEGORIES:
-        raise CareError(f"类别只能是：{'、'.join(f'{k}（{v}）' for k, v in t.CATEGORY_NAMES.items())}")
+        choices = "、".join(t.CARE_CATEGORY_CHOICE.format(key=k, name=v) for k, v in t.CATEGORY_NAMES.items())
+        raise CareError(t.CARE_BAD_CATEGORY.format(choices=choices))
     _check_member(member)
     try:
         spec = recurrence.validate(plan.recurrence, plan.anchor)
     except recurrence.RecurrenceError as exc:
         raise CareError(str(exc)) from None
-    for clock in (plan.quiet_start, plan.quiet_end):
-        if clock is not None and not _CLOCK.match(clock):
-            raise CareError(f"免打扰时间“{clock}”应写成 22:00 这样的格式。")
-    if plan.delivery_hour is not None and not 0 <= plan.delivery_hour <= 23:
-        raise CareError("提醒时间（小时）应在 0 到 23 之间。")
+    _check_delivery(plan, settings)
     household = CareHousehold(community_id=community_id, name=name.strip(), category=category,
                               building_id=building_id, unit=unit, room=room, phone=phone, note=note,
                               member_resident_id=member.id if member else None, active=True, created_at=now)
     session.add(household)
     await session.flush()
-    hour = plan.delivery_hour if plan.delivery_hour is not None else settings.members.visit_delivery_hour
+    hour = _hour(plan, settings)
     schedule = VisitSchedule(community_id=community_id, care_household_id=household.id, recurrence=spec,
                              anchor=plan.anchor, delivery_hour=hour, quiet_start=plan.quiet_start,
                              quiet_end=plan.quiet_end, active=True, created_at=now)
@@ -72,9 +74,29 @@ async def add_household(session: AsyncSession, *, community_id: int, name: str, 
     return household
 
 
+def _hour(plan: Plan, settings: Settings) -> int:
+    return plan.delivery_hour if plan.delivery_hour is not None else settings.members.visit_delivery_hour
+
+
+def _check_delivery(plan: Plan, settings: Settings) -> None:
+    """Well-formed quiet hours, and a delivery hour they do not push into the next day."""
+    for clock in (plan.quiet_start, plan.quiet_end):
+        if clock is not None and not _CLOCK.match(clock):
+            raise CareError(t.CARE_BAD_CLOCK.format(clock=clock))
+    hour = _hour(plan, settings)
+    if not 0 <= hour <= 23:
+        raise CareError(t.CARE_BAD_HOUR)
+    start = plan.quiet_start or settings.reminders.quiet_start
+    end = plan.quiet_end or settings.reminders.quiet_end
+    quiet = reminders.QuietHours.parse(start, end)
+    moment = datetime.combine(plan.anchor, time(hour), LOCAL).astimezone(timezone.utc)
+    if quiet is not None and reminders.hold(moment, quiet).astimezone(LOCAL).date() != plan.anchor:
+        raise CareError(t.CARE_HOUR_IN_QUIET.format(hour=hour, start=start, end=end))
+
+
 def _check_member(member: Resident | None) -> None:
     if member is not None and not has_role(member, MEMBER):
-        raise CareError(f"{member.name or member.openid} 还不是党员中心户，请先登记（绑定码或 members grant）。")
+        raise CareError(t.CARE_NOT_MEMBER.format(name=member.name or member.openid))
 
 
 async def assign_member(session: AsyncSession, household: CareHousehold, member: Resident | None, *, now: datetime,

@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil import rrule
 
+from bot.texts import members as t
+
 NAMED = ("weekly", "fortnightly", "monthly")
 _TOO_OFTEN = {rrule.SECONDLY, rrule.MINUTELY, rrule.HOURLY}
 
@@ -42,16 +44,15 @@ def build(spec: str, anchor: date) -> rrule.rrule:
 def _rrule(text: str, start: datetime) -> rrule.rrule:
     body = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
     if "FREQ=" not in body.upper():
-        raise RecurrenceError(f"看不懂周期“{text}”：请写 weekly、fortnightly、monthly 或 RRULE"
-                              "（如 FREQ=WEEKLY;BYDAY=MO）。")
+        raise RecurrenceError(t.RECURRENCE_UNKNOWN.format(spec=text))
     try:
         rule = rrule.rrulestr(body, dtstart=start, ignoretz=True)
     except (ValueError, TypeError) as exc:
-        raise RecurrenceError(f"周期规则“{text}”有误：{exc}") from None
+        raise RecurrenceError(t.RECURRENCE_BAD.format(spec=text, error=exc)) from None
     if not isinstance(rule, rrule.rrule):
-        raise RecurrenceError("一个走访计划只能写一条 RRULE。")
+        raise RecurrenceError(t.RECURRENCE_ONE_RULE)
     if rule._freq in _TOO_OFTEN:  # dateutil keeps the frequency only in this attribute
-        raise RecurrenceError("走访周期最短为一天。")
+        raise RecurrenceError(t.RECURRENCE_TOO_OFTEN)
     return rule
 
 
@@ -61,7 +62,7 @@ def validate(spec: str, anchor: date) -> str:
     if text.lower() in NAMED:
         text = text.lower()
     if first_on_or_after(text, anchor, anchor) is None:
-        raise RecurrenceError(f"周期“{spec}”从 {anchor} 起没有任何走访日期。")
+        raise RecurrenceError(t.RECURRENCE_EMPTY.format(spec=spec, anchor=anchor))
     return text
 
 

@@ -3,8 +3,9 @@
 A role is a word in ``residents.roles``; the buildings a member household looks after beyond the
 one it lives in, and the grids a grid worker works beyond its own, are the ticket domain's link
 tables (routing reads them too). Taking a role away also stops everything that was going to
-reach that person because of it: their reminders, and the care households they visited are left
-without a visitor (staff assign another; until then a missed visit still escalates).
+reach that person because of it: their reminders, the tickets in their hands (up the chain to the
+grid worker, on the event log), and the care households they visited are left without a visitor
+(staff assign another; until then a missed visit still escalates).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from storage import reminders
 from storage.member_models import CareHousehold
 from storage.models import Building, Resident
@@ -25,6 +27,7 @@ ROLES = (MEMBER, GRID_WORKER)
 # Reminder kinds that reach a person because of a role (storage/members/visits.py, bot/reminder_jobs.py).
 ROLE_REMINDERS = {MEMBER: ("visit_due", "visit_again"), GRID_WORKER: ("visit_escalation",)}
 DIGEST = "digest"
+ANY_ROLE_REMINDERS = (DIGEST, "sup_alert")  # stopped once no role is left (storage/members/supervision.py)
 
 
 def has_role(resident: Resident | None, role: str | None = None) -> bool:
@@ -47,9 +50,18 @@ async def grant(session: AsyncSession, *, resident: Resident, role: str, buildin
         await link_grid_worker(session, community_id=resident.community_id, resident_id=resident.id, grid_id=grid_id)
 
 
-async def revoke(session: AsyncSession, *, resident: Resident, role: str, now: datetime) -> int:
-    """Take the role away with its links, reminders and visiting duties; returns reminders stopped."""
+async def revoke(session: AsyncSession, *, resident: Resident, role: str, now: datetime,
+                 settings: Settings | None = None) -> int:
+    """Take the role away with its links, reminders and visiting duties; returns reminders stopped.
+
+    With ``settings`` (routing needs them) the person's active tickets of that role go up the
+    chain at once; without, the next reminder tick does it (tasks.release_orphans), before any
+    督办 could reach the person."""
     resident.roles = [r for r in (resident.roles or []) if r != role]
+    if settings is not None:
+        from storage.members import tasks  # tasks builds on roles
+
+        await tasks.release(session, resident, role=role, now=now, settings=settings)
     if role == MEMBER:
         await session.execute(delete(MemberHouseholdBuilding).where(MemberHouseholdBuilding.resident_id == resident.id))
         await session.execute(update(CareHousehold).where(CareHousehold.member_resident_id == resident.id)
@@ -58,7 +70,7 @@ async def revoke(session: AsyncSession, *, resident: Resident, role: str, now: d
         await session.execute(delete(GridWorker).where(GridWorker.resident_id == resident.id))
     kinds = list(ROLE_REMINDERS.get(role, ()))
     if not has_role(resident):
-        kinds.append(DIGEST)
+        kinds += ANY_ROLE_REMINDERS
     return await reminders.cancel(session, community_id=resident.community_id, resident_id=resident.id, kinds=kinds,
                                   reason=f"role {role} removed")
 

@@ -5,11 +5,16 @@ the version check and the notices to reporters.
 Who may act: the person the ticket is assigned to; and, to take it, anyone of the team it was
 routed to who looks after its building (member household) or grid (grid worker) while nobody has
 responded yet — routing names one member household as assignee but tells all of the building's.
+
+A ticket never stays with someone who can no longer act on it: when a person loses the role the
+ticket came with, or stops following the account, it goes up the chain like a 转交, recorded on
+its event log (``release``; the reminder tick runs ``release_orphans`` as a safety net for every
+path that changes roles, the console's included).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.texts import members as t
 from bot.texts import notices
-from storage import tickets
-from storage.members import roles
+from storage import reminders, tickets
+from storage.members import roles, supervision
 from storage.models import Resident
 from storage.ticket_models import Ticket, TicketEvent
-from storage.tickets import notify, routing
+from storage.tickets import lifecycle, notify, routing
 
-ACCEPT_NOTE = "接单"
+ACCEPT_NOTE = t.ACCEPT_NOTE  # stored on the event log; taken_by looks for it
+PHOTO_DAYS = 1  # a photo sent this long after 完成 is still offered to the ticket
 
 
 def actor_of(resident: Resident) -> tickets.Actor:
@@ -36,6 +42,17 @@ async def tasks_of(session: AsyncSession, *, community_id: int, resident_id: int
     query = select(Ticket).where(Ticket.community_id == community_id, Ticket.assignee_resident_id == resident_id,
                                  Ticket.status.in_(tickets.ACTIVE))
     return list(await session.scalars(query.order_by(Ticket.resolve_due_at, Ticket.id)))
+
+
+async def photo_candidates(session: AsyncSession, *, community_id: int, resident_id: int,
+                           now: datetime) -> list[Ticket]:
+    """The tickets a site photo from this person may belong to: their open tasks and the ones they
+    finished lately (the photo often comes after 完成)."""
+    recent = select(Ticket).where(Ticket.community_id == community_id, Ticket.assignee_resident_id == resident_id,
+                                  Ticket.status.in_(lifecycle.AWAITING_FEEDBACK),
+                                  Ticket.resolved_at >= now - timedelta(days=PHOTO_DAYS))
+    return [*await tasks_of(session, community_id=community_id, resident_id=resident_id),
+            *await session.scalars(recent.order_by(Ticket.resolved_at.desc(), Ticket.id))]
 
 
 async def may_take(session: AsyncSession, ticket: Ticket, resident: Resident) -> bool:
@@ -100,13 +117,53 @@ async def hand_back(session: AsyncSession, ticket: Ticket, resident: Resident, *
                     settings: Settings) -> str:
     """转交: back up the chain (member household → grid worker; grid worker → staff) with the
     reason; returns the team that has it now."""
-    above = routing.NEXT_LEVEL_UP.get(ticket.assignee_team or actor_team(resident)) or "staff"
+    return await _pass_up(session, ticket, ticket.assignee_team or actor_team(resident), actor=actor_of(resident),
+                          note=t.TRANSFER_NOTE.format(reason=reason), now=now, settings=settings)
+
+
+async def _pass_up(session: AsyncSession, ticket: Ticket, team: str, *, actor: tickets.Actor, note: str,
+                   now: datetime, settings: Settings) -> str:
+    above = routing.NEXT_LEVEL_UP.get(team) or "staff"
     if above == roles.MEMBER:
         above = roles.GRID_WORKER
-    team, people = await routing.members_or_fallback(session, ticket, above, settings)
-    team = team or "staff"
-    person = people[0].resident_id if team in routing.PERSON_TEAMS and people else None
-    await tickets.assign(session, ticket_id=ticket.id, actor=actor_of(resident), assignee_resident_id=person,
-                         team=team, now=now, settings=settings, note=f"转交：{reason}",
-                         expected_version=ticket.version)
-    return team
+    found, people = await routing.members_or_fallback(session, ticket, above, settings)
+    found = found or "staff"
+    person = people[0].resident_id if found in routing.PERSON_TEAMS and people else None
+    if ticket.assignee_resident_id is not None:  # a 督办 waiting for the morning is no longer theirs
+        await reminders.cancel(session, community_id=ticket.community_id, subjects=[supervision.subject(ticket.id)],
+                               resident_id=ticket.assignee_resident_id, reason="ticket handed up")
+    await tickets.assign(session, ticket_id=ticket.id, actor=actor, assignee_resident_id=person, team=found, now=now,
+                         settings=settings, note=note, expected_version=ticket.version)
+    return found
+
+
+async def release(session: AsyncSession, resident: Resident, *, role: str, now: datetime,
+                  settings: Settings) -> int:
+    """The person's active tickets that came with ``role`` go up the chain (they lost the role);
+    returns how many."""
+    mine = await tasks_of(session, community_id=resident.community_id, resident_id=resident.id)
+    held = [ticket for ticket in mine if (ticket.assignee_team or role) == role]
+    note = t.RELEASED_NOTE.format(role=t.ROLE_NAMES.get(role, role))
+    for ticket in held:
+        await _pass_up(session, ticket, role, actor=tickets.SYSTEM, note=note, now=now, settings=settings)
+    return len(held)
+
+
+async def release_orphans(session: AsyncSession, *, community_ids: list[int], now: datetime,
+                          settings: Settings) -> int:
+    """Active tickets whose assignee no longer holds the ticket's role, or unsubscribed, go up
+    the chain; returns how many."""
+    rows = (await session.execute(
+        select(Ticket, Resident).join(Resident, Resident.id == Ticket.assignee_resident_id)
+        .where(Ticket.community_id.in_(community_ids), Ticket.status.in_(tickets.ACTIVE),
+               Ticket.assignee_team.in_(list(routing.PERSON_TEAMS))))).all()
+    moved = 0
+    for ticket, person in rows:
+        if roles.has_role(person, ticket.assignee_team) and person.subscribed:
+            continue
+        role = t.ROLE_NAMES.get(ticket.assignee_team, ticket.assignee_team)
+        note = t.RELEASED_NOTE.format(role=role) if person.subscribed else t.RELEASED_UNSUBSCRIBED_NOTE
+        await _pass_up(session, ticket, ticket.assignee_team, actor=tickets.SYSTEM, note=note, now=now,
+                       settings=settings)
+        moved += 1
+    return moved

@@ -5,13 +5,17 @@ previous one is logged or missed, as the first occurrence after it that is not i
 outage or a long-missed visit never piles up a backlog of overdue visits). Making it is
 idempotent (unique schedule + due date), and so are its reminders (unique keys):
 
-- visit_due   to the member household at the delivery hour of the due day;
+- visit_due   to the member household at the delivery hour of the due day; it says "今天", so it
+  expires at the end of that day (after downtime it is never sent for an old date);
 - visit_again to the member household at due + ``second_reminder_days``, unless logged by then;
+  it expires when the visit escalates;
 - visit_escalation to the grid worker(s) of the building and community staff at due +
-  ``escalation_days``: the visit is then 'missed' (it can still be logged late) and the next one
-  is made.
+  ``escalation_days``: the visit is then 'missed' (it can still be logged late), its member
+  reminders still unsent are cancelled, and the next one is made.
 
 All of them respect the schedule's quiet hours (default [reminders] quiet_start / quiet_end).
+A visit handed to another member household and back reaches the first one again: its cancelled
+reminders are revived (reminders.schedule(revive=True)).
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class Facts:
 async def place_of(session: AsyncSession, household: CareHousehold) -> str:
     building = await session.scalar(select(Building.name).where(Building.id == household.building_id)) \
         if household.building_id is not None else None
-    unit = f"{household.unit}单元" if household.unit else ""
+    unit = t.PLACE_UNIT.format(unit=household.unit) if household.unit else ""
     return f"{building or ''}{unit}{household.room or ''}" or t.NO_PLACE
 
 
@@ -119,16 +123,27 @@ async def remind_member(session: AsyncSession, visit: Visit, household: CareHous
     again_at = visit.due_at + timedelta(days=settings.members.second_reminder_days)
     due = day_text(visit.due_date)
 
-    def reminder(kind: str, at: datetime, text: str) -> Due:
+    def reminder(kind: str, at: datetime, text: str, expires: datetime) -> Due:
         content = text.format(**info, due=due)
         return Due(visit.community_id, kind, subject(visit.id), account, member.openid, at,
                    key=f"{subject(visit.id)}:{kind}:{member.id}", resident_id=member.id,
-                   quiet=quiet_of(schedule, settings),
+                   quiet=quiet_of(schedule, settings), expires_at=expires,
                    payload={"title": t.TITLE_VISIT, "content": content, "notice_kind": NOTICE_KIND, "time": due})
-    second = reminder(VISIT_AGAIN, again_at, t.VISIT_AGAIN)
+    second = reminder(VISIT_AGAIN, again_at, t.VISIT_AGAIN, escalation_moment(visit, settings))
     if again_at <= now:  # a visitor assigned late hears only the later reminder, which names the day
-        return await reminders.schedule(session, [second], now=now)
-    return await reminders.schedule(session, [reminder(VISIT_DUE, visit.due_at, t.VISIT_DUE), second], now=now)
+        return await reminders.schedule(session, [second], now=now, revive=True)
+    first = reminder(VISIT_DUE, visit.due_at, t.VISIT_DUE, end_of_day(visit.due_date))
+    return await reminders.schedule(session, [first, second], now=now, revive=True)
+
+
+def end_of_day(day: date) -> datetime:
+    """Local midnight after ``day``: a "今天请走访" reminder is no use later."""
+    return datetime.combine(day + timedelta(days=1), time(), LOCAL).astimezone(timezone.utc)
+
+
+def escalation_moment(visit: Visit, settings: Settings) -> datetime:
+    """When an unlogged visit escalates (escalate_overdue's cutoff, seen from the visit)."""
+    return visit.due_at + timedelta(days=settings.members.escalation_days)
 
 
 async def ensure_open(session: AsyncSession, *, community_ids: Iterable[int], now: datetime,
@@ -206,12 +221,17 @@ async def _extra_visit(session: AsyncSession, household: CareHousehold, *, now: 
 async def escalate_overdue(session: AsyncSession, *, community_ids: Iterable[int], now: datetime, settings: Settings,
                            limit: int = 200) -> int:
     """Open visits past due + escalation days become 'missed': the grid worker(s) and staff are
-    reminded and the next visit is made. Guarded, so two schedulers escalate each visit once."""
+    reminded and the next visit is made. Guarded, so two schedulers escalate each visit once.
+
+    On PostgreSQL a scheduler waits for visits another one is escalating (FOR UPDATE, not SKIP
+    LOCKED; they are few and the transaction short) and then finds them missed: otherwise it
+    would go on to write the day's digests (bot/reminder_jobs.py) while that escalation is not
+    committed, and send a grid worker "nothing to say" about a visit missed that very minute."""
     cutoff = now - timedelta(days=settings.members.escalation_days)
     pick = (select(Visit.id).where(Visit.community_id.in_(list(community_ids)), Visit.status == "open",
                                    Visit.due_at <= cutoff).order_by(Visit.id).limit(limit))
     if is_postgres(session):
-        pick = pick.with_for_update(skip_locked=True)
+        pick = pick.with_for_update()
     ids = list(await session.scalars(update(Visit).where(Visit.id.in_(pick.scalar_subquery()), Visit.status == "open")
                                      .values(status="missed", escalated_at=now).returning(Visit.id)
                                      .execution_options(synchronize_session=False)))
@@ -219,6 +239,8 @@ async def escalate_overdue(session: AsyncSession, *, community_ids: Iterable[int
         visit = await session.get(Visit, visit_id, populate_existing=True)
         household = await session.get(CareHousehold, visit.care_household_id)
         schedule = await session.get(VisitSchedule, visit.schedule_id)
+        await reminders.cancel(session, community_id=visit.community_id, subjects=[subject(visit.id)],
+                               kinds=[VISIT_DUE, VISIT_AGAIN], reason="visit escalated")
         await _alert_escalation(session, visit, household, schedule, now=now, settings=settings)
         if schedule.active and household.active:
             await open_next(session, schedule, household, after=visit.due_date, now=now, settings=settings)

@@ -5,7 +5,11 @@ Seats are counted on the activity row (``confirmed``) and taken by a conditional
 goes to the longest-waiting resident through another pair of conditional UPDATEs, so two
 cancellations at once cannot promote the same person twice. Points are granted on check-in
 through the ledger with one source key per (activity, resident): exactly once, however the
-check-in arrives (the resident's code, staff marking, a retried message).
+check-in arrives (the resident's code, staff marking, a retried message). Staff may mark someone
+present only while the activity is on or shortly after (a grace period), and a resident who has
+checked in can no longer withdraw, so points are never granted for an activity that was left.
+Four-digit codes can be guessed, so wrong codes are counted per resident and, past a limit,
+refused for a while.
 """
 
 from __future__ import annotations
@@ -15,17 +19,29 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from enum import Enum
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.texts import points as texts
 from storage.models import Resident
 from storage.points import audit, ledger
-from storage.points_models import Activity, ActivitySignup
+from storage.points_models import Activity, ActivitySignup, CheckinFailure
 from storage.sql import is_postgres
 
 OPEN, CANCELLED = "open", "cancelled"
 CONFIRMED, WAITLISTED, WALK_IN = "confirmed", "waitlisted", "walk_in"  # and CANCELLED
 ACTIVE = (CONFIRMED, WAITLISTED)
+
+WRONG_CODES_ALLOWED = 5  # wrong check-in codes a resident may send …
+WRONG_CODE_WINDOW = timedelta(minutes=30)  # … within this long, before check-in is refused for a while
+
+
+class NotOpen(ValueError):
+    """The activity was already cancelled."""
+
+
+class OutsideWindow(ValueError):
+    """Staff tried to mark attendance before the start or after the end plus the grace period."""
 
 
 # ---- staff ------------------------------------------------------------------------------------
@@ -77,6 +93,24 @@ async def set_capacity(session: AsyncSession, *, activity_id: int, capacity: int
     await audit.record(session, community_id=changed, actor=actor, action="activity_capacity", now=now,
                        activity_id=activity_id, capacity=capacity)
     return await fill_seats(session, activity_id, now)
+
+
+async def cancel_activity(session: AsyncSession, *, activity_id: int, actor: str, now: datetime,
+                          reason: str = "") -> list[tuple[ActivitySignup, Resident]]:
+    """Staff call an activity off: it leaves the lists, reminders and check-in at once. Returns the
+    confirmed and waitlisted residents, whom the caller tells (bot.points_jobs.queue_cancellation)
+    in the same transaction. Sign-ups keep their status, as the record of who had signed up."""
+    community_id = (await session.execute(
+        update(Activity).where(Activity.id == activity_id, Activity.status == OPEN).values(status=CANCELLED)
+        .returning(Activity.community_id).execution_options(synchronize_session=False))).scalar()
+    if community_id is None:
+        raise NotOpen(activity_id)
+    await audit.record(session, community_id=community_id, actor=actor, action="activity_cancel", now=now,
+                       reason=reason or None, activity_id=activity_id)
+    rows = await session.execute(select(ActivitySignup, Resident).join(Resident, Resident.id == ActivitySignup.resident_id)
+                                 .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status.in_(ACTIVE))
+                                 .order_by(ActivitySignup.status, ActivitySignup.queued_at, ActivitySignup.id))
+    return list(rows.all())
 
 
 # ---- finding ----------------------------------------------------------------------------------
@@ -190,13 +224,16 @@ class Promotion:
 
 async def cancel(session: AsyncSession, *, activity: Activity, resident_id: int,
                  now: datetime) -> tuple[bool, list[Promotion]]:
-    """Withdraw before the start; a freed seat goes to the waitlist. Returns (cancelled, promoted)."""
+    """Withdraw before the start and before checking in; a freed seat goes to the waitlist.
+    Returns (cancelled, promoted)."""
     existing = await signup_of(session, activity.id, resident_id)
-    if existing is None or existing.status not in ACTIVE or now >= activity.starts_at:
+    if (existing is None or existing.status not in ACTIVE or existing.checked_in_at is not None
+            or now >= activity.starts_at):
         return False, []
     was = existing.status
     result = await session.execute(update(ActivitySignup).where(ActivitySignup.id == existing.id,
-                                                                ActivitySignup.status == was)
+                                                                ActivitySignup.status == was,
+                                                                ActivitySignup.checked_in_at.is_(None))
                                    .values(status=CANCELLED, cancelled_at=now)
                                    .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -245,6 +282,7 @@ class CheckIn(str, Enum):
     TOO_EARLY = "too_early"
     TOO_LATE = "too_late"
     UNKNOWN_CODE = "unknown_code"
+    LOCKED = "locked"  # too many wrong codes lately
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,21 +293,42 @@ class CheckInResult:
 
 async def check_in(session: AsyncSession, *, community_id: int, resident_id: int, code: str,
                    now: datetime) -> CheckInResult:
-    """A resident's own check-in with the activity's code, within [start, end]."""
+    """A resident's own check-in with the activity's code, within [start, end].
+
+    A code that opens nothing for this resident (unknown, or another activity's) counts as wrong;
+    after WRONG_CODES_ALLOWED of them within WRONG_CODE_WINDOW every code is refused (LOCKED) until
+    the oldest falls out of the window, so the 9000 codes cannot be tried within an activity."""
+    if await _wrong_codes(session, resident_id, now) >= WRONG_CODES_ALLOWED:
+        return CheckInResult(CheckIn.LOCKED)
     activity = await _activity_for_code(session, community_id, code, now)
     if activity is None:
+        await _note_wrong_code(session, community_id, resident_id, now)
         return CheckInResult(CheckIn.UNKNOWN_CODE)
+    signup = await signup_of(session, activity.id, resident_id)
+    if signup is None or (signup.status != CONFIRMED and signup.checked_in_at is None):
+        await _note_wrong_code(session, community_id, resident_id, now)
+        return CheckInResult(CheckIn.NOT_SIGNED_UP, activity)
     if now < activity.starts_at:
         return CheckInResult(CheckIn.TOO_EARLY, activity)
     if now > activity.ends_at:
         return CheckInResult(CheckIn.TOO_LATE, activity)
-    signup = await signup_of(session, activity.id, resident_id)
-    if signup is not None and signup.checked_in_at is not None:
+    if signup.checked_in_at is not None:
         return CheckInResult(CheckIn.ALREADY, activity)
-    if signup is None or signup.status != CONFIRMED:
-        return CheckInResult(CheckIn.NOT_SIGNED_UP, activity)
     done = await _mark(session, activity, signup, by="self", now=now)
     return CheckInResult(CheckIn.DONE if done else CheckIn.ALREADY, activity)
+
+
+async def _wrong_codes(session: AsyncSession, resident_id: int, now: datetime) -> int:
+    return await session.scalar(select(func.count()).select_from(CheckinFailure).where(
+        CheckinFailure.resident_id == resident_id, CheckinFailure.at > now - WRONG_CODE_WINDOW))
+
+
+async def _note_wrong_code(session: AsyncSession, community_id: int, resident_id: int, now: datetime) -> None:
+    """Count a wrong code; the resident's rows that have left the window are dropped meanwhile."""
+    await session.execute(delete(CheckinFailure).where(CheckinFailure.resident_id == resident_id,
+                                                       CheckinFailure.at <= now - WRONG_CODE_WINDOW))
+    session.add(CheckinFailure(community_id=community_id, resident_id=resident_id, at=now))
+    await session.flush()
 
 
 async def _activity_for_code(session: AsyncSession, community_id: int, code: str, now: datetime) -> Activity | None:
@@ -288,8 +347,16 @@ async def _activity_for_code(session: AsyncSession, community_id: int, code: str
 
 
 async def mark_attended(session: AsyncSession, *, activity: Activity, resident_id: int, actor: str,
-                        now: datetime) -> bool:
-    """Staff mark someone present (signed up or not); points once. False if already checked in."""
+                        now: datetime, grace: timedelta) -> bool:
+    """Staff mark someone present (signed up or not); points once. False if already checked in.
+
+    Only from the start until the end plus ``grace`` (``[points] attendance_grace_minutes``):
+    before the start nobody has attended yet (and could still withdraw), long after it the
+    record is not one staff saw. Outside that, OutsideWindow."""
+    if activity.status != OPEN:
+        raise NotOpen(activity.id)
+    if not activity.starts_at <= now <= activity.ends_at + grace:
+        raise OutsideWindow(activity.id)
     signup = await signup_of(session, activity.id, resident_id)
     if signup is None:
         signup = ActivitySignup(community_id=activity.community_id, activity_id=activity.id, resident_id=resident_id,
@@ -314,7 +381,7 @@ async def _mark(session: AsyncSession, activity: Activity, signup: ActivitySignu
     await session.refresh(signup)
     if activity.points > 0:
         await ledger.award(session, community_id=activity.community_id, resident_id=signup.resident_id,
-                           points=activity.points, reason=f"参加志愿活动：{activity.title}",
+                           points=activity.points, reason=texts.REASON_ATTEND.format(title=activity.title),
                            source_key=f"activity:{activity.id}:attend:{signup.resident_id}", now=now)
     return True
 

@@ -4,7 +4,9 @@ A redemption takes one unit of stock and the points with two conditional UPDATEs
 (``stock > 0``, ``balance >= cost``) in the caller's transaction; when the points are short the
 unit is put back before anything else happens, so concurrent redemptions can neither oversell
 nor overdraw, on SQLite or PostgreSQL. The order is keyed by the message that confirmed it, so a
-retried confirmation finds the order instead of placing a second one.
+retried confirmation finds the order instead of placing a second one. Its pickup code is drawn at
+random and kept unique among orders waiting for pickup by a partial unique index: an insert that
+clashes (two redemptions drawing the same code at once) is undone to a savepoint and drawn again.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.texts import points as texts
 from storage.points import audit, ledger
 from storage.points_models import MallItem, MallOrder
 
 PLACED, PICKED_UP, CANCELLED = "placed", "picked_up", "cancelled"
+CODE_DRAWS = 8  # a clash among 900 000 codes is rare; eight in a row means something else is wrong
 
 
 class OutOfStock(Exception):
@@ -122,16 +127,33 @@ async def redeem(session: AsyncSession, *, community_id: int, resident_id: int, 
     cost, name = taken
     try:
         await ledger.debit(session, community_id=community_id, resident_id=resident_id, amount=cost,
-                           kind=ledger.REDEMPTION, reason=f"兑换：{name}", source_key=f"order:{source_key}", now=now)
+                           kind=ledger.REDEMPTION, reason=texts.REASON_REDEEM.format(name=name),
+                           source_key=f"order:{source_key}", now=now)
     except ledger.InsufficientPoints:
         await _put_back(session, item_id)
         raise
-    order = MallOrder(community_id=community_id, resident_id=resident_id, item_id=item_id, cost=cost,
-                      pickup_code=await _pickup_code(session, community_id), status=PLACED, source_key=source_key,
-                      created_at=now)
-    session.add(order)
-    await session.flush()
-    return order
+    return await _place(session, dict(community_id=community_id, resident_id=resident_id, item_id=item_id,
+                                      cost=cost, status=PLACED, source_key=source_key, created_at=now))
+
+
+async def _place(session: AsyncSession, fields: dict) -> MallOrder:
+    """Insert the order with a fresh pickup code, drawing again when the unique index refuses it."""
+    for _ in range(CODE_DRAWS):
+        order = MallOrder(pickup_code=_pickup_code(), **fields)
+        try:
+            async with session.begin_nested():
+                session.add(order)
+        except IntegrityError:
+            if await _source_key_taken(session, fields["community_id"], fields["source_key"]):
+                raise  # not the code: the same confirmation placed an order meanwhile
+            continue
+        return order
+    raise RuntimeError(f"no free pickup code after {CODE_DRAWS} draws")
+
+
+async def _source_key_taken(session: AsyncSession, community_id: int, source_key: str) -> bool:
+    return await session.scalar(select(MallOrder.id).where(MallOrder.community_id == community_id,
+                                                           MallOrder.source_key == source_key)) is not None
 
 
 async def _put_back(session: AsyncSession, item_id: int) -> None:
@@ -139,14 +161,9 @@ async def _put_back(session: AsyncSession, item_id: int) -> None:
                           .execution_options(synchronize_session=False))
 
 
-async def _pickup_code(session: AsyncSession, community_id: int) -> str:
-    """Six random digits, not shared with another order still waiting for pickup."""
-    taken = set(await session.scalars(select(MallOrder.pickup_code).where(MallOrder.community_id == community_id,
-                                                                          MallOrder.status == PLACED)))
-    while True:
-        code = f"{secrets.randbelow(900000) + 100000}"
-        if code not in taken:
-            return code
+def _pickup_code() -> str:
+    """Six random digits; uniqueness among placed orders is the database's to guarantee."""
+    return f"{secrets.randbelow(900000) + 100000}"
 
 
 async def open_orders(session: AsyncSession, resident_id: int) -> list[OpenOrder]:
@@ -163,7 +180,8 @@ async def cancel(session: AsyncSession, *, order_id: int, now: datetime, actor: 
     await _put_back(session, order.item_id)
     name = await session.scalar(select(MallItem.name).where(MallItem.id == order.item_id))
     await ledger.credit(session, community_id=order.community_id, resident_id=order.resident_id, amount=order.cost,
-                        kind=ledger.REFUND, reason=f"取消兑换：{name}", source_key=f"refund:{order.id}", now=now)
+                        kind=ledger.REFUND, reason=texts.REASON_REFUND.format(name=name),
+                        source_key=f"refund:{order.id}", now=now)
     if actor:
         await audit.record(session, community_id=order.community_id, actor=actor, action="order_cancel", now=now,
                            order_id=order.id)

@@ -1,5 +1,5 @@
-"""Points and volunteering notices to residents (reminders, waitlist promotions, the monthly
-board): outbox rows with an idempotency key, so a job that runs twice or a retried event never
+"""Points and volunteering notices to residents (reminders, waitlist promotions, cancelled
+activities, the monthly board): outbox rows with an idempotency key, so a job that runs twice or a retried event never
 sends one twice. ``title`` and ``content`` feed the account's template for ``notice_kind`` when the
 48-hour customer-service window has closed (see bot/outbox_worker.py)."""
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import outbox
 
 ACTIVITY_REMINDER, WAITLIST_PROMOTED, LEADERBOARD = "activity_reminder", "waitlist_promoted", "leaderboard"
+ACTIVITY_CANCELLED = "activity_cancelled"
 
 
 async def notify(session: AsyncSession, *, community_id: int, account: str, openid: str, notice_kind: str,

@@ -49,6 +49,29 @@ async def create(session: AsyncSession, *, username: str, display_name: str, pas
     return account
 
 
+async def change_role(session: AsyncSession, account: StaffAccount, *, role: str, grid_ids: list[int],
+                      more_community_ids: list[int]) -> None:
+    """A new role and scope; the last active admin stays an admin (so someone can manage accounts)."""
+    if role not in ROLES:
+        raise AccountError("bad_role", role)
+    if role == "grid_worker" and not grid_ids:
+        raise AccountError("grid_needed")
+    if account.role == "admin" and role != "admin" and account.active and await count_admins(session) <= 1:
+        raise AccountError("last_admin")
+    known = set(await session.scalars(select(Community.id).where(Community.id.in_(list(more_community_ids)))))
+    if known != set(more_community_ids):
+        raise AccountError("bad_community")
+    account.role = role
+    await set_scopes(session, account, grid_ids=list(grid_ids), more_community_ids=list(more_community_ids))
+
+
+async def scope_ids(session: AsyncSession, account: StaffAccount) -> tuple[set[int], set[int]]:
+    """The account's scope rows as (grid ids, community ids besides its home)."""
+    rows = list(await session.scalars(select(StaffScope).where(StaffScope.staff_id == account.id)))
+    return ({r.grid_id for r in rows if r.grid_id is not None},
+            {r.community_id for r in rows if r.grid_id is None and r.community_id != account.community_id})
+
+
 async def set_scopes(session: AsyncSession, account: StaffAccount, *, grid_ids: list[int],
                      more_community_ids: list[int] = ()) -> None:
     """Replace the account's scopes: its grids (grid workers) or its communities (everyone else)."""
@@ -106,3 +129,8 @@ async def grid_names_of(session: AsyncSession, account_ids: list[int]) -> dict[i
 async def count_admins(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(StaffAccount)
                                 .where(StaffAccount.role == "admin", StaffAccount.active.is_(True))) or 0
+
+
+async def communities(session: AsyncSession) -> list[Community]:
+    """Every community of the deployment (an admin gives accounts further ones)."""
+    return list(await session.scalars(select(Community).order_by(Community.id)))

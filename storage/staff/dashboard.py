@@ -43,6 +43,12 @@ class Figures:
     points_awarded: int = 0
     points_redeemed: int = 0
     grid_names: dict[int, str] = field(default_factory=dict)
+    volunteering: bool = False  # the figures above were counted (community-wide views only)
+    # per day of ``days``: volunteer hours, sign-ups checked in, points awarded and redeemed
+    hours_per_day: list[float] = field(default_factory=list)
+    volunteers_per_day: list[int] = field(default_factory=list)
+    awarded_per_day: list[int] = field(default_factory=list)
+    redeemed_per_day: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -92,20 +98,47 @@ async def _rates(session: AsyncSession, tickets: list[Ticket], now: datetime,
 
 async def _volunteering(session: AsyncSession, out: Figures, community_id: int, start: datetime,
                         end: datetime) -> None:
+    """Totals and per-day series: hours on the activity's day, points on the entry's day."""
     attended = (await session.execute(
         select(ActivitySignup.resident_id, Activity.starts_at, Activity.ends_at)
         .join(Activity, Activity.id == ActivitySignup.activity_id)
         .where(Activity.community_id == community_id, ActivitySignup.checked_in_at.is_not(None),
                Activity.starts_at >= start, Activity.starts_at < end))).all()
-    out.volunteer_hours = round(sum((e - s).total_seconds() for _, s, e in attended) / 3600, 1)
+    hours: Counter = Counter()
+    people: Counter = Counter()
+    for _, starts, ends in attended:
+        day = starts.astimezone(SHANGHAI).date()
+        hours[day] += (ends - starts).total_seconds() / 3600
+        people[day] += 1
+    out.volunteer_hours = round(sum(hours.values()), 1)
     out.volunteers = len({r for r, _, _ in attended})
-    period = [PointsEntry.community_id == community_id, PointsEntry.created_at >= start, PointsEntry.created_at < end]
-    earned = select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-        *period, PointsEntry.kind.in_(("award", "adjustment")), PointsEntry.delta > 0)
-    spent = select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-        *period, PointsEntry.kind.in_(("redemption", "refund")))
-    out.points_awarded = int(await session.scalar(earned) or 0)
-    out.points_redeemed = -int(await session.scalar(spent) or 0)  # refunds of cancelled orders count back
+    awarded, redeemed = await _points_per_day(session, community_id, start, end)
+    out.points_awarded, out.points_redeemed = sum(awarded.values()), sum(redeemed.values())
+    out.hours_per_day = [round(hours.get(d, 0.0), 1) for d in out.days]
+    out.volunteers_per_day = [people.get(d, 0) for d in out.days]
+    out.awarded_per_day = [awarded.get(d, 0) for d in out.days]
+    out.redeemed_per_day = [redeemed.get(d, 0) for d in out.days]
+    out.volunteering = True
+
+
+async def _points_per_day(session: AsyncSession, community_id: int, start: datetime,
+                          end: datetime) -> tuple[Counter, Counter]:
+    """Points awarded (awards and positive adjustments) and redeemed (refunds of cancelled orders
+    count back) per local day."""
+    rows = (await session.execute(
+        select(PointsEntry.created_at, PointsEntry.kind, PointsEntry.delta)
+        .where(PointsEntry.community_id == community_id, PointsEntry.created_at >= start,
+               PointsEntry.created_at < end,
+               PointsEntry.kind.in_(("award", "adjustment", "redemption", "refund"))))).all()
+    awarded: Counter = Counter()
+    redeemed: Counter = Counter()
+    for at, kind, delta in rows:
+        day = at.astimezone(SHANGHAI).date()
+        if kind in ("award", "adjustment") and delta > 0:
+            awarded[day] += delta
+        elif kind in ("redemption", "refund"):
+            redeemed[day] -= delta
+    return awarded, redeemed
 
 
 async def tickets_for_export(session: AsyncSession, *, community_id: int, grid_ids: frozenset[int] | None,

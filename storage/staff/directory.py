@@ -62,6 +62,36 @@ async def add_grid(session: AsyncSession, *, community_id: int, name: str) -> Gr
     return grid
 
 
+async def grid_of(session: AsyncSession, *, community_id: int, grid_id: int) -> Grid | None:
+    return await session.scalar(select(Grid).where(Grid.id == grid_id, Grid.community_id == community_id))
+
+
+async def rename_grid(session: AsyncSession, grid: Grid, name: str) -> None:
+    """A new name; another grid of the community holding it raises ValueError."""
+    clash = await session.scalar(select(Grid.id).where(Grid.community_id == grid.community_id, Grid.name == name,
+                                                       Grid.id != grid.id))
+    if clash is not None:
+        raise ValueError("grid_exists")
+    grid.name = name
+    await session.flush()
+
+
+async def grid_in_use(session: AsyncSession, grid: Grid) -> str | None:
+    """What still points at the grid ("buildings", "staff", "grid_workers", "tickets"), else None.
+
+    Deleting is only for a grid made by mistake: staff scopes and grid-worker links would go
+    with it (cascade), tickets and buildings would silently lose their grid, so the page says
+    what to move first — or to rename the grid instead."""
+    from storage.staff_models import StaffScope
+    from storage.ticket_models import GridWorker, Ticket
+
+    for reason, model in (("buildings", Building), ("staff", StaffScope), ("grid_workers", GridWorker),
+                          ("tickets", Ticket)):
+        if await session.scalar(select(model.id).where(model.grid_id == grid.id).limit(1)) is not None:
+            return reason
+    return None
+
+
 async def save_building(session: AsyncSession, *, community_id: int, name: str, grid_id: int | None) -> Building:
     """Add a building, or move the one with this name to another grid."""
     if grid_id is not None and await session.scalar(select(Grid.id).where(Grid.id == grid_id,

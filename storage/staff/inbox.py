@@ -14,13 +14,16 @@ from storage.models import Grid, Resident
 from storage.ticket_models import Ticket
 from storage.tickets.lifecycle import ACTIVE, STATUSES
 
+_GRADE_ORDER = case({"red": 0, "yellow": 1, "blue": 2}, value=Ticket.grade)
+# Every key the inbox's column headers can ask for (tickets/_results.html toggles "x" and "-x").
 SORTS = {
     "-created": (Ticket.created_at.desc(), Ticket.id.desc()),
     "created": (Ticket.created_at.asc(), Ticket.id.asc()),
     "due": (Ticket.resolve_due_at.asc(), Ticket.id.asc()),
     "-due": (Ticket.resolve_due_at.desc(), Ticket.id.desc()),
     "-updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
-    "grade": (case({"red": 0, "yellow": 1, "blue": 2}, value=Ticket.grade), Ticket.created_at.desc()),
+    "grade": (_GRADE_ORDER, Ticket.created_at.desc()),  # red first
+    "-grade": (_GRADE_ORDER.desc(), Ticket.created_at.desc()),  # blue first
 }
 STATUS_CHOICES = ("open", "all", *STATUSES)  # open: being worked on (not resolved, not closed)
 

@@ -3,7 +3,8 @@
 The hand-off itself is the conversation's ``handoff`` flag (handlers/handoff.py). A thread stays
 on the staff list while the flag is set — also after the bot's silence timeout, which is only
 applied when the resident writes again — so a request made at night is still there in the
-morning. A staff answer renews ``handoff_at``, so the timeout counts from the last answer.
+morning. ``handoff_at`` stays the moment the resident asked (the list's order); taking the
+thread and answering it renew ``handoff_active_at``, so the silence timeout counts from them.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ async def claim_of(session: AsyncSession, resident_id: int) -> ThreadClaim | Non
 
 
 async def take(session: AsyncSession, *, resident: Resident, staff_id: int, staff_name: str, now: datetime) -> None:
-    """Take over the thread (the latest to take it holds it)."""
+    """Take over the thread (the latest to take it holds it); the silence timeout starts again."""
+    conversation = await conversation_of(session, resident.id)
+    if conversation is not None:
+        conversation.handoff_active_at = now
     statement = upsert_insert(session, ThreadClaim).values(community_id=resident.community_id, resident_id=resident.id,
                                                            staff_id=staff_id, staff_name=staff_name, claimed_at=now)
     await session.execute(statement.on_conflict_do_update(
@@ -80,7 +84,7 @@ async def take(session: AsyncSession, *, resident: Resident, staff_id: int, staf
 
 async def answered(session: AsyncSession, conversation: Conversation, *, now: datetime) -> None:
     """A staff answer keeps the thread with staff: the silence timeout starts again."""
-    conversation.handoff_at = now
+    conversation.handoff_active_at = now
     await session.flush()
 
 

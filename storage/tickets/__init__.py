@@ -16,7 +16,7 @@ from storage.tickets.drafts import (SYSTEM, Actor, AttachmentDraft, Conflict, Il
                                     TicketError)
 from storage.tickets.lifecycle import ACTIVE, TRANSITIONS
 from storage.tickets.queries import (awaiting_rating, find_duplicate, open_tickets_for, recent_tickets_for,
-                                     ticket_by_number)
+                                     red_duplicate, ticket_by_number)
 from storage.tickets.routing import link_grid_worker, link_member_household
 from storage.tickets.service import add_note, assign, attach, create_ticket, join_ticket, rate, transition
 from storage.tickets.sla import expected_date_text
@@ -26,5 +26,5 @@ __all__ = [
     "Conflict", "IllegalTransition", "Ticket", "TicketAttachment", "TicketDraft", "TicketError", "TicketEvent",
     "TicketReporter", "add_note", "assign", "attach", "awaiting_rating", "create_ticket", "expected_date_text",
     "find_duplicate", "join_ticket", "link_grid_worker", "link_member_household", "open_tickets_for", "rate",
-    "recent_tickets_for", "ticket_by_number", "transition",
+    "recent_tickets_for", "red_duplicate", "ticket_by_number", "transition",
 ]

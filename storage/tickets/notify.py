@@ -122,12 +122,12 @@ async def place(session: AsyncSession, ticket: Ticket) -> str:
         if building is not None:
             parts.append(building.name)
     if ticket.unit:
-        parts.append(f"{ticket.unit}单元")
+        parts.append(notices.PLACE_UNIT.format(unit=ticket.unit))
     if ticket.room:
         parts.append(ticket.room)
     text = "".join(parts)
     if ticket.address and ticket.address != text:
-        text = f"{text}（{ticket.address}）" if text else ticket.address
+        text = notices.PLACE_WITH_ADDRESS.format(place=text, address=ticket.address) if text else ticket.address
     return text or notices.NO_PLACE
 
 
@@ -201,7 +201,9 @@ async def supervised(session: AsyncSession, ticket: Ticket, event: TicketEvent, 
 async def reopened(session: AsyncSession, ticket: Ticket, event: TicketEvent, recipients: list[Recipient], *,
                    now: datetime, settings: Settings) -> int:
     info = await facts(session, ticket)
-    content = notices.REOPENED_ALERT.format(**info)
+    comment = (event.data or {}).get("comment")
+    content = notices.REOPENED_ALERT.format(**info, comment=notices.REOPEN_COMMENT.format(comment=comment)
+                                            if comment else "")
     return await deliver(session, ticket=ticket, event=event, recipients=recipients,
                          notice=Notice(ALERT, notices.TITLE_ALERT, content, _fields(info, now)), now=now,
                          settings=settings)

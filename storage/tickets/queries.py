@@ -56,9 +56,11 @@ async def find_duplicate(session: AsyncSession, *, community_id: int, draft: Tic
                          settings: Settings, reporter: Resident | None = None) -> Ticket | None:
     """An active ticket of the same category at the same place within the window (72 h).
 
-    The same place is the same building; for an outdoor place, or without a building, the same
-    grid; with neither, the same free-text address. A report without a category has no
-    duplicates (we cannot tell it is the same problem).
+    The same place is the same building; for a problem inside a flat (``in_flat_categories``: a
+    leak, a blocked drain …) with a unit or room given, the same unit and room — two flats'
+    kitchens are two problems, one stairwell light is one. For an outdoor place, or without a
+    building, the same grid; with neither, the same free-text address. A report without a
+    category has no duplicates (we cannot tell it is the same problem).
     """
     if not draft.category or draft.category == "other":
         return None
@@ -68,6 +70,8 @@ async def find_duplicate(session: AsyncSession, *, community_id: int, draft: Tic
     grid_id = await grid_of(session, draft, reporter)
     if draft.building_id is not None and not draft.outdoor:
         query = query.where(Ticket.building_id == draft.building_id, Ticket.outdoor.is_(False))
+        if _in_flat(draft, settings):
+            query = query.where(Ticket.unit == draft.unit, Ticket.room == draft.room)  # None: IS NULL
     elif grid_id is not None:
         query = query.where(Ticket.grid_id == grid_id)
     elif draft.address:
@@ -75,6 +79,31 @@ async def find_duplicate(session: AsyncSession, *, community_id: int, draft: Tic
     else:
         return None
     return await session.scalar(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1))
+
+
+def _in_flat(draft: TicketDraft, settings: Settings) -> bool:
+    return (draft.unit is not None or draft.room is not None) and draft.category in settings.tickets.in_flat_categories
+
+
+async def red_duplicate(session: AsyncSession, *, community_id: int, draft: TicketDraft, now: datetime,
+                        settings: Settings) -> Ticket | None:
+    """The first active red ticket of the same category (or both without one) in the same
+    building — else at the same free-text place — within the last few minutes
+    (``red_duplicate_window_minutes``): neighbours report one fire or one stuck lift at once,
+    and staff must be alerted once, not once per neighbour."""
+    window = settings.tickets.red_duplicate_window_minutes
+    if not window:
+        return None
+    query = select(Ticket).where(Ticket.community_id == community_id, Ticket.grade == "red",
+                                 Ticket.category == draft.category, Ticket.status.in_(ACTIVE),
+                                 Ticket.created_at >= now - timedelta(minutes=window))
+    if draft.building_id is not None:
+        query = query.where(Ticket.building_id == draft.building_id)
+    elif draft.address and draft.address.strip():
+        query = query.where(Ticket.building_id.is_(None), Ticket.address == draft.address.strip())
+    else:
+        return None
+    return await session.scalar(query.order_by(Ticket.created_at, Ticket.id).limit(1))
 
 
 async def grid_of(session: AsyncSession, draft: TicketDraft, reporter: Resident | None) -> int | None:

@@ -33,7 +33,7 @@ from storage.ticket_models import Ticket, TicketEvent
 
 HANDLERS = frozenset({"member", "grid_worker", "staff"})
 PLEASED = frozenset({"satisfied", "basic"})
-NO_GRID = "未划分网格"
+NO_GRID = notices.NO_GRID  # the console's dashboard groups by the same name
 
 
 @dataclass
@@ -108,7 +108,7 @@ def summarise(tickets: Iterable[tuple[Ticket, list[TicketEvent]]], as_of: dateti
     for ticket, events in tickets:
         tally = tally_ticket(ticket, events, as_of)
         report.total.add(tally)
-        by_grid[grid_names.get(ticket.grid_id, NO_GRID)].add(tally)
+        by_grid[grid_names.get(ticket.grid_id, notices.NO_GRID)].add(tally)
         by_category[notices.CATEGORY_NAMES.get(ticket.category or "other", ticket.category)].add(tally)
     report.by_grid = dict(sorted(by_grid.items()))
     report.by_category = dict(sorted(by_category.items(), key=lambda item: (-item[1].tickets, item[0])))

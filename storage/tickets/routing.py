@@ -97,8 +97,10 @@ async def grid_workers(session: AsyncSession, community_id: int, grid_id: int | 
 
 async def _with_role(session: AsyncSession, community_id: int, role: str, where) -> list[Resident]:
     """Roles are a JSON list; the candidates (one building's or grid's people) are few, so the
-    role is checked here rather than with dialect-specific JSON operators."""
-    rows = await session.scalars(select(Resident).where(Resident.community_id == community_id, where)
+    role is checked here rather than with dialect-specific JSON operators. Someone who unfollowed
+    the account can be sent nothing, so they take nothing either."""
+    rows = await session.scalars(select(Resident).where(Resident.community_id == community_id, where,
+                                                        Resident.subscribed.is_(True))
                                  .order_by(Resident.id))
     return [r for r in rows if role in (r.roles or [])]
 

@@ -107,6 +107,7 @@ async def transition(session: AsyncSession, *, ticket_id: int, to: str, actor: A
     await _announce(session, ticket, event, now=now, settings=settings, note=note)
     if to == "resolved":
         await _reward_reporter(session, ticket, now=now, settings=settings)
+        await _reward_mediation(session, ticket, now=now, settings=settings)
     return ticket
 
 
@@ -116,8 +117,16 @@ async def _reward_reporter(session: AsyncSession, ticket: Ticket, *, now: dateti
     from storage.points import ledger
 
     await ledger.award_by_rule(session, settings.points, rule="verified_report", community_id=ticket.community_id,
-                               resident_id=ticket.reporter_resident_id, reason=f"反映问题已化解（工单 {ticket.number}）",
+                               resident_id=ticket.reporter_resident_id,
+                               reason=notices.VERIFIED_REPORT_REASON.format(number=ticket.number),
                                source_key=f"ticket:{ticket.id}:verified", now=now)
+
+
+async def _reward_mediation(session: AsyncSession, ticket: Ticket, *, now: datetime, settings: Settings) -> None:
+    """A resolved yellow (mediation) ticket earns its participants points: storage.points.mediation."""
+    from storage.points.mediation import reward_mediation
+
+    await reward_mediation(session, ticket, now=now, settings=settings)
 
 
 async def assign(session: AsyncSession, *, ticket_id: int, actor: Actor, assignee_resident_id: int | None = None,
@@ -182,8 +191,10 @@ async def attach(session: AsyncSession, *, ticket_id: int, attachment: Attachmen
     await _flush(session, ticket)
 
 
-async def join_ticket(session: AsyncSession, *, ticket: Ticket, resident: Resident, now: datetime) -> bool:
+async def join_ticket(session: AsyncSession, *, ticket: Ticket, resident: Resident, now: datetime,
+                      note: str | None = None) -> bool:
     """Add the resident as a reporter (they get every update); False if they already are one.
+    ``note``: what they said (a second red report's words), kept on the join event.
 
     The ticket row itself is left alone, so joining never makes a staff member's change conflict.
     """
@@ -191,19 +202,20 @@ async def join_ticket(session: AsyncSession, *, ticket: Ticket, resident: Reside
         return False
     session.add(TicketReporter(community_id=ticket.community_id, ticket_id=ticket.id, resident_id=resident.id,
                                joined_at=now))
-    _record(session, ticket, Actor("resident", resident.id, resident.name), "join", now=now)
+    _record(session, ticket, Actor("resident", resident.id, resident.name), "join", now=now,
+            note=(note or "").strip() or None)
     await session.flush()
     await session.refresh(ticket, ["reporters"])
     return True
 
 
 async def rate(session: AsyncSession, *, ticket_id: int, resident: Resident, rating: str, now: datetime,
-               settings: Settings) -> Ticket:
-    """Record one reporter's 回访 answer.
+               settings: Settings, comment: str | None = None) -> Ticket:
+    """Record one reporter's 回访 answer, with what they added ("不满意，灯还是不亮").
 
-    不满意 reopens the ticket (重办, new deadlines) and alerts staff and the assignee. 满意 / 基本满意
-    moves it to 反馈; once every reporter has answered it is closed. The rater is answered in chat;
-    the other reporters are told the new status.
+    不满意 reopens the ticket (重办, new deadlines) and alerts staff and the assignee, the comment
+    in the alert and as the reopen note. 满意 / 基本满意 moves it to 反馈; once every reporter has
+    answered it is closed. The rater is answered in chat; the other reporters are told the new status.
     """
     if rating not in RATINGS:
         raise TicketError(notices.BAD_RATING)
@@ -216,10 +228,13 @@ async def rate(session: AsyncSession, *, ticket_id: int, resident: Resident, rat
     actor = Actor("resident", resident.id, resident.name)
     reporter.rating, reporter.rated_at = rating, now
     ticket.rating = min((r.rating for r in ticket.reporters if r.rating), key=RATING_ORDER.__getitem__)
-    _record(session, ticket, actor, "rate", now=now, note=notices.RATING_NAMES[rating], data={"rating": rating})
+    comment = (comment or "").strip() or None
+    note = notices.RATING_WITH_COMMENT.format(rating=notices.RATING_NAMES[rating], comment=comment) if comment \
+        else notices.RATING_NAMES[rating]
+    _record(session, ticket, actor, "rate", now=now, note=note, data={"rating": rating, "comment": comment})
     if rating == "unsatisfied":
-        event = _move(session, ticket, "reopened", actor, now=now, settings=settings,
-                            note=notices.RATING_NAMES[rating])
+        event = _move(session, ticket, "reopened", actor, now=now, settings=settings, note=note,
+                      data={"comment": comment})
     else:
         event = None
         if ticket.status == "resolved":
@@ -263,15 +278,17 @@ async def close_if_feedback_expired(session: AsyncSession, *, ticket_id: int, no
 async def supervise(session: AsyncSession, *, ticket: Ticket, overdue: str, now: datetime,
                     settings: Settings) -> TicketEvent:
     """督办: the ticket passed its ``overdue`` ("respond" / "resolve") deadline. The reporters, the
-    assignee, the next level up and staff are told."""
+    assignee, the next level up and staff are told — held out of quiet hours unless the ticket is
+    red (storage/members/supervision.py)."""
+    from storage.members import supervision  # builds on this module's package
+
     due = ticket.respond_due_at if overdue == "respond" else ticket.resolve_due_at
     what = notices.SUPERVISE_RESPOND if overdue == "respond" else notices.SUPERVISE_RESOLVE
     event = _move(session, ticket, "supervised", SYSTEM, now=now, settings=settings,
                         note=notices.SUPERVISE_NOTE.format(what=what, due=sla.local_text(due)), data={"overdue": overdue})
     await _flush(session, ticket)
-    await notify.status_changed(session, ticket, event, now=now, settings=settings)
-    await notify.supervised(session, ticket, event, await _escalation(session, ticket, settings), overdue=overdue,
-                            due=due, now=now, settings=settings)
+    await supervision.announce(session, ticket, event, await _escalation(session, ticket, settings), overdue=overdue,
+                               due=due, now=now, settings=settings)
     return event
 
 

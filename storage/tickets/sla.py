@@ -3,8 +3,11 @@
 Calendar maths happens in Asia/Shanghai; results are aware UTC datetimes (how they are stored).
 Hour and minute limits are wall-clock (an emergency does not wait for Monday); day limits count
 working days from the chinesecalendar package, which knows official holidays and the make-up
-workdays (调休) that fall on weekends. Beyond the years it knows, weekends are the only days off
-(a warning is logged so an operator upgrades the package).
+workdays (调休) that fall on weekends, overlaid with ``tickets.holidays`` / ``tickets.extra_workdays``
+from the config (the State Council publishes next year's dates in autumn; the package follows
+later). For a year neither knows, weekends and the statutory holidays with a fixed date (1 Jan,
+1 May, 1–3 Oct) are days off — better than counting New Year's Day as a workday — and a warning
+is logged; ``calendar_gap`` tells start-up and ``linli report`` to warn before the year turns.
 """
 
 from __future__ import annotations
@@ -52,31 +55,66 @@ def due_at(start: datetime, limit: str, settings: TicketSettings) -> datetime:
         return (start + timedelta(minutes=amount)).astimezone(timezone.utc)
     if unit == "h":
         return (start + timedelta(hours=amount)).astimezone(timezone.utc)
-    day = add_working_days(start.astimezone(SHANGHAI).date(), amount)
+    day = add_working_days(start.astimezone(SHANGHAI).date(), amount, settings)
     hour, minute = (int(part) for part in settings.workday_end.split(":"))
     return datetime.combine(day, time(hour, minute), SHANGHAI).astimezone(timezone.utc)
 
 
-def add_working_days(day: date, count: int) -> date:
+def add_working_days(day: date, count: int, settings: TicketSettings | None = None) -> date:
     """The ``count``-th working day after ``day`` (``day`` itself never counts)."""
     while count > 0:
         day += timedelta(days=1)
-        if is_workday(day):
+        if is_workday(day, settings):
             count -= 1
     return day
 
 
-def is_workday(day: date) -> bool:
+# Statutory holidays whose date never moves (元旦, 劳动节, 国庆节); the lunar ones and the make-up
+# workdays differ every year, so only the published calendar knows them.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
+
+
+def is_workday(day: date, settings: TicketSettings | None = None) -> bool:
+    """The config overlay first, then the package, then weekends and the fixed-date holidays."""
+    if settings is not None and day in settings.extra_workdays:
+        return True
+    if settings is not None and day in settings.holidays:
+        return False
+    known = _package_workday(day)
+    if known is not None:
+        return known
+    _warn_unknown_year(day.year)
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+
+def _package_workday(day: date) -> bool | None:
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        _warn_unknown_year(day.year)
-        return day.weekday() < 5
+        return None
+
+
+def covers(year: int, settings: TicketSettings | None = None) -> bool:
+    """Whether that year's holidays are known: by the package, or listed in the config overlay."""
+    if _package_workday(date(year, 6, 1)) is not None:
+        return True
+    return settings is not None and any(day.year == year for day in settings.holidays)
+
+
+def calendar_gap(today: date, settings: TicketSettings | None = None) -> int | None:
+    """The year whose holidays are missing and soon needed: this year, or from 1 November on the
+    next one (a 15-working-day deadline set in December already reaches into January)."""
+    if not covers(today.year, settings):
+        return today.year
+    if today.month >= 11 and not covers(today.year + 1, settings):
+        return today.year + 1
+    return None
 
 
 @lru_cache(maxsize=None)
 def _warn_unknown_year(year: int) -> None:
-    log.warning("chinesecalendar has no holidays for %s: counting weekends only; upgrade chinesecalendar", year)
+    log.warning("chinesecalendar has no holidays for %s: counting weekends and 1/1, 5/1, 10/1-10/3 only; "
+                "upgrade chinesecalendar or list the year in tickets.holidays / tickets.extra_workdays", year)
 
 
 def local_text(moment: datetime) -> str:

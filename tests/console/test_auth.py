@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 from sqlalchemy import select
 from yarl import URL
 
 from bot.texts import console as texts
 from storage.staff_models import LoginAttempt, StaffAccount, StaffAudit, StaffSession
-from tests.console.conftest import PASSWORD, logged_in
+from tests.console.conftest import PASSWORD, _field, logged_in
 
 
 async def test_pages_need_a_login(console, place):
@@ -87,6 +90,28 @@ async def test_rate_limit_per_address(console, place, services):
     for name in ("a1", "a2", "a3"):
         await console.login(name, "bad-password-1")
     assert (await console.login("admin")).status == 429
+
+
+async def _simultaneous_logins(console, username: str, password: str, count: int) -> Counter:
+    token = _field(await (await console.client.get("/console/login")).text(), "_csrf")
+    form = {"username": username, "password": password, "_csrf": token}
+    responses = await asyncio.gather(*(console.client.post("/console/login", data=form, allow_redirects=False)
+                                       for _ in range(count)))
+    return Counter(r.status for r in responses)
+
+
+async def test_simultaneous_wrong_logins_stay_within_the_limit(console, place, db):
+    assert await _simultaneous_logins(console, "staff", "bad-password-1", 20) == {401: 5, 429: 15}
+    async with db.sessions() as session:
+        attempts = list(await session.scalars(select(LoginAttempt)))
+    assert len(attempts) == 5 and not any(a.success for a in attempts)
+    assert (await console.login("staff")).status == 429  # locked, even with the right password
+
+
+async def test_simultaneous_right_logins_all_succeed_and_are_recorded_so(console, place, db):
+    assert await _simultaneous_logins(console, "staff", PASSWORD, 4) == {303: 4}
+    async with db.sessions() as session:
+        assert [a.success for a in await session.scalars(select(LoginAttempt))] == [True] * 4
 
 
 async def test_a_success_clears_the_username_count(console, place):

@@ -165,7 +165,22 @@ async def test_answer_a_ticket_from_the_console(live, browser, fake_wechat, phot
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(live.url("/console/tickets"))
     await shot(page, "08-inbox-phone")
+    assert await page.locator("#results tbody tr").first.evaluate("tr => getComputedStyle(tr).display") == "block"
+    for path, name in (("/console/manage/faq", "09-faq-phone"), ("/console/threads", "10-threads-phone"),
+                       (f"/console/manage/residents/{live.place.residents['o_mh']}", "11-resident-phone"),
+                       ("/console/manage/codes", "12-codes-phone"), ("/console/dashboard", "13-dashboard-phone")):
+        await page.goto(live.url(path))
+        await shot(page, name)
+        assert await fits(page), f"{path} is wider than the phone"
+    await page.goto(live.url(f"/console/manage/residents/{live.place.residents['o_mh']}"))
+    assert await page.locator("fieldset.checks input[name=cared]").count() == 8  # a checkbox per building, no <select multiple>
+    assert await page.locator("select[multiple]").count() == 0
     assert not console_errors, console_errors  # no script errors, no CSP violations
+
+
+async def fits(page) -> bool:
+    """Nothing on the page sticks out to the right of a phone's screen."""
+    return await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
 async def test_take_over_an_escalated_thread_and_answer(live, browser, fake_wechat):

@@ -18,6 +18,8 @@ async def test_the_demo_banner_gives_a_working_console_login(tmp_path, nlu_engin
         password = (data_dir / staff_demo.PASSWORD_FILE).read_text(encoding="utf-8").strip()
         assert f"{handle.base_url}/console/" in text and f"用户名 {staff_demo.USERNAME} / 密码 {password}" in text
         assert len(password) >= 12
+        assert handle.settings.console.office_hours == ["08:30-12:00", "14:30-17:30"]  # the off-hours note shows
+        assert "office_hours" in (data_dir / "demo.toml").read_text(encoding="utf-8")
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(base_url=handle.base_url, cookie_jar=jar) as http:
             login = await (await http.get("/console/login")).text()

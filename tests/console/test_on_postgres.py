@@ -44,3 +44,28 @@ async def test_console_on_postgres(console, place, services, db, clock, app_clie
     dashboard = await console.page("/console/dashboard")
     assert "收到工单</span><b>2</b>" in dashboard
     assert (await console.get("/console/dashboard/export.xlsx")).status == 200
+
+
+async def test_the_login_limit_holds_across_processes(pg_url):
+    """Two engines stand for two server processes: their simultaneous tries are counted as one."""
+    import asyncio
+    from datetime import timedelta
+
+    from storage.db import Database
+    from storage.staff import throttle
+    from tests.tickets_chat.conftest import START
+
+    engines = [Database(pg_url), Database(pg_url)]
+    limits = throttle.Limits(timedelta(minutes=15), per_username=5, per_ip=8)
+
+    async def attempt(n: int, username: str, ip: str) -> int | None:
+        async with engines[n % 2].sessions.begin() as session:
+            return await throttle.admit(session, username=username, ip=ip, now=START, limits=limits)
+    try:
+        same_user = await asyncio.gather(*(attempt(n, "staff", f"10.0.0.{n}") for n in range(20)))
+        same_ip = await asyncio.gather(*(attempt(n, f"user{n}", "10.9.9.9") for n in range(20)))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sum(a is not None for a in same_user) == 5
+    assert sum(a is not None for a in same_ip) == 8

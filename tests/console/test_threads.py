@@ -64,7 +64,7 @@ async def test_take_over_answer_and_close(wechat, console, place, db, worker, fa
     await worker.drain()
     assert [m["content"] for m in fake_wechat.sent_to("o_zhang") if m["kind"] == "text"] == ["您好，可以在物业中心或线上缴纳。"]
     row = await conversation(db, "o_zhang")
-    assert row.handoff and row.handoff_at == clock.now  # the silence timeout starts again
+    assert row.handoff and row.handoff_active_at == clock.now  # the silence timeout starts again
     page = await console.page(f"/console/threads/{resident_id}")
     assert "您好，可以在物业中心或线上缴纳。" in page and "已送达微信" in page and "STAFF已接管" in page
     closed = await console.post(f"/console/threads/{resident_id}/close")
@@ -203,3 +203,45 @@ async def test_outside_office_hours_the_resident_is_told_when(wechat, clock):
     assert reply == texts.HANDOFF_STARTED + "\n" + handoff_texts.OFF_HOURS.format(when="明天8:30")
     clock.now = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # 10:00: open
     assert await wechat.resident("o_day").say("转人工") == texts.HANDOFF_STARTED
+
+
+async def test_the_list_shows_where_residents_live_and_names_non_text(wechat, console, place):
+    chat = wechat.resident("o_zhang")
+    await chat.say("转人工")
+    await chat.send("image", {"PicUrl": "http://127.0.0.1:9/p.jpg", "MediaId": "m1"})
+    await wechat.resident("o_new").say("转人工")  # a resident nobody has registered yet
+    await logged_in(console, "staff")
+    listing = await console.page("/console/threads")
+    assert "张建国" in listing and "3栋2单元502" in listing and "[照片]" in listing and "[image]" not in listing
+    assert "未登记居民" in listing and "住址未登记" in listing
+    assert 'hx-trigger="every 5s"' in listing
+
+
+async def test_the_list_refreshes_itself_as_a_fragment(wechat, console, place):
+    await logged_in(console, "staff")
+    empty = await console.get("/console/threads", headers={"HX-Request": "true"})
+    body = await empty.text()
+    assert empty.status == 200 and "<html" not in body and "目前没有等待人工的会话" in body
+    await wechat.resident("o_wang").say("转人工")
+    body = await (await console.get("/console/threads", headers={"HX-Request": "true"})).text()
+    assert "王志强" in body and "6栋1单元602" in body and "<html" not in body
+
+
+async def test_long_threads_page_back_to_earlier_messages(wechat, console, place, db, services):
+    from storage.message_log import log_outbound
+    from storage.staff import replies
+
+    resident_id = place.residents["o_zhang"]
+    async with db.sessions.begin() as session:
+        for n in range(replies.PAGE + 5):
+            await log_outbound(session, community_id=place.community_id, openid="o_zhang", now=services.clock(),
+                               msg_type="text", content=f"第{n}条", delivery="passive")
+    await wechat.resident("o_zhang").say("转人工")
+    await logged_in(console, "staff")
+    page = await console.page(f"/console/threads/{resident_id}")
+    # 207 lines (205 here, "转人工" and its answer): the latest 200 are 第7条 … and the chat
+    assert "第7条<" in page and "第6条<" not in page and "更早的消息" in page and "data-live=" in page
+    earlier = page.split('class="earlier"><a href="?')[1].split('"')[0]
+    older = await console.page(f"/console/threads/{resident_id}?{earlier.replace('&amp;', '&')}")
+    assert "第0条<" in older and "第6条<" in older and "第7条<" not in older and "转人工" not in older
+    assert "更早的消息" not in older and "回到最新消息" in older and "data-live=" not in older

@@ -30,6 +30,34 @@ async def test_inbox_lists_open_tickets_newest_first(console, place, services, c
     assert numbers(oldest_first) == [first.number, second.number]
 
 
+async def test_sorting_by_grade_both_ways(console, place, services, clock):
+    blue = await make_ticket(services, place, description="3栋楼道灯坏了")
+    clock.advance(minutes=1)
+    red = await make_ticket(services, place, description="电梯困人", category="elevator", grade="red")
+    clock.advance(minutes=1)
+    yellow = await make_ticket(services, place, description="楼上装修太吵", kind="complaint", category="noise",
+                               grade="yellow")
+    await logged_in(console, "staff")
+    assert numbers(await console.page("/console/tickets?sort=grade")) == [red.number, yellow.number, blue.number]
+    page = await console.page("/console/tickets?sort=-grade")
+    assert numbers(page) == [blue.number, yellow.number, red.number]
+    assert "sort=grade" in page and "等级 ↓" in page  # the header toggles back
+
+
+def test_every_sort_the_headers_offer_is_known():
+    import re as re_
+    from pathlib import Path
+
+    from storage.staff.inbox import SORTS
+
+    template = (Path(__file__).parents[2] / "bot/console/templates/tickets/_results.html").read_text("utf-8")
+    offered = re_.findall(r'sort_link\("([^"]+)"', template)
+    assert offered
+    for key in offered:
+        flipped = key[1:] if key.startswith("-") else "-" + key
+        assert key in SORTS and flipped in SORTS, key
+
+
 async def test_filters_search_and_htmx_fragment(console, place, services, clock):
     lamp = await make_ticket(services, place, description="3栋楼道灯坏了")
     leak = await make_ticket(services, place, description="6栋门口漏水", building="6栋", openid="o_wang",

@@ -3,6 +3,7 @@ rate-limited; and a building QR code pre-filling where a new resident lives."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.texts import members as t
@@ -98,3 +99,24 @@ async def test_a_building_qr_code_fills_in_a_new_residents_building(wechat, serv
     assert (await resident(services.db, "o_scanned")).building_id == place.buildings["4栋"]
     await wechat.resident("o_li").event("SCAN", "building:5栋", Ticket="T")  # a known home is kept
     assert (await load(services.db, Resident, place.people["o_li"])).building_id == place.buildings["3栋"]
+
+
+@pytest.mark.parametrize("spelling", ["绑定 {code}。", "绑定码：{code}", "绑定码 {code}", "我的绑定码是{code}", "身份绑定 {code}！"])
+async def test_the_ways_people_type_the_code(wechat, services, place, spelling):
+    code = await issue(services, place)
+    assert (await wechat.resident("o_new").say(spelling.format(code=code))).startswith("绑定成功！")
+
+
+async def test_a_spoken_code_is_found_in_the_recognised_text(wechat, services, place):
+    code = await issue(services, place)
+    spoken = f"绑定{code[:3]} {code[3:]}。"  # WeChat's recognition spaces and punctuates numbers
+    assert (await wechat.resident("o_voice").voice(spoken)).text.startswith("绑定成功！")
+    digits = "零一二三四五六七八九"
+    other = await issue(services, place)
+    said = "绑定" + "".join(digits[int(d)] for d in other) + "。"
+    assert (await wechat.resident("o_voice2").voice(said)).text.startswith("绑定成功！")
+
+
+async def test_no_six_digits_after_bind_explains_how(wechat, services, place):
+    for text in ("绑定", "绑定 12345", "绑定码：1234567", "绑定手机号怎么弄"):
+        assert await wechat.resident("o_new").say(text) == t.BIND_HOWTO

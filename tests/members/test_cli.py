@@ -1,4 +1,5 @@
-"""`linli members …` (what staff do until the console has pages for it) and `linli scheduler`."""
+"""`linli members …` (what staff do until the console has pages for it), `linli scheduler`, and the
+scheduler inside `linli serve`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import reminder_jobs
+from bot import keys, reminder_jobs
 from bot.cli import main
 from bot.scheduler import build_scheduler, run_standalone
 from bot.services import Services
@@ -37,6 +38,9 @@ community = "test"
 appid = "wxlinlitest000001"
 token = "linlitesttoken"
 encryption = "plain"
+
+[wechat]
+base_url = "http://127.0.0.1:9"
 """, encoding="utf-8")
     return str(path)
 
@@ -127,3 +131,27 @@ async def test_linli_scheduler_starts_on_its_own_and_stops(db_url):
             assert list(await session.scalars(select(Community.slug))) == ["test"]
     finally:
         await db.dispose()
+
+
+def served_apps(monkeypatch, nlu_engine) -> list:
+    """`linli serve` up to the point where it would listen: the app it builds is kept instead."""
+    apps: list = []
+    monkeypatch.setattr("aiohttp.web.run_app", lambda app, **kw: apps.append(app))
+    monkeypatch.setattr("bot.logs.setup_logging", lambda level: None)  # leave pytest's logging alone
+    monkeypatch.setattr("bot.app._load_nlu", lambda settings: nlu_engine)  # the tests' shared engine
+    return apps
+
+
+async def test_linli_serve_runs_the_scheduler_in_the_server(config, aiohttp_client, monkeypatch, nlu_engine):
+    apps = served_apps(monkeypatch, nlu_engine)
+    for args in (["serve"], ["serve", "--no-scheduler"]):
+        result = await asyncio.to_thread(CliRunner().invoke, main, [*args, "--config", config])
+        assert result.exit_code == 0, result.output
+    with_jobs, without = apps
+    await aiohttp_client(with_jobs)  # starts the app as run_app would (on a loopback test port)
+    scheduler = with_jobs[keys.SERVICES].extras["scheduler"]
+    assert scheduler.running
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert jobs["reminders"].func is reminder_jobs.tick and jobs["reminders"].args == (with_jobs[keys.SERVICES],)
+    await aiohttp_client(without)
+    assert "scheduler" not in without[keys.SERVICES].extras

@@ -1,13 +1,18 @@
 """Several schedulers on one database send every reminder exactly once: on one SQLite file (two
-engines, each in a thread of its own, as two processes would be) and on PostgreSQL (several
-engines at once: FOR UPDATE SKIP LOCKED). Also on PostgreSQL: a binding code raced for by two
-people binds one, and two schedulers escalate a missed visit once."""
+engines, each in a thread of its own) and on PostgreSQL (two OS processes running the real job
+at once: FOR UPDATE SKIP LOCKED). Also on PostgreSQL: a binding code raced for by two people
+binds one, two schedulers escalate a missed visit once, and two schedulers ticking through a week
+of reminders, 督办 and digests send exactly what one does."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import threading
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -19,7 +24,7 @@ from storage.member_models import CareHousehold, Reminder, Visit
 from storage.members import codes
 from storage.models import OutboxMessage, Resident
 from storage.reminders import Due
-from tests.members.conftest import START, add_household, build_place, member_settings
+from tests.members.conftest import START, Clock, add_household, build_place, file_ticket, member_settings
 
 N = 3000
 
@@ -82,11 +87,28 @@ async def test_two_schedulers_on_one_sqlite_file_send_each_reminder_once(db_url)
     assert await outcome(db_url) == (N, N, N, {"sent"})
 
 
-async def test_schedulers_on_postgresql_send_each_reminder_once(pg_url):
+async def scheduler_processes(url: str, now: datetime, count: int, batch_size: int) -> list[int]:
+    """``count`` OS processes (tests/members/scheduler_process.py), each running the real job on
+    its own connection, released at once; returns how many each sent."""
+    root = Path(__file__).resolve().parents[2]
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.members.scheduler_process", url, now.isoformat(), str(batch_size), cwd=root,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE) for _ in range(count)]
+    for proc in procs:
+        assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"ready"
+    for proc in procs:
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    outputs = [await asyncio.wait_for(proc.communicate(), 120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * count
+    return [json.loads(out.strip().splitlines()[-1])["sent"] for out, _ in outputs]
+
+
+async def test_two_scheduler_processes_on_postgresql_send_each_reminder_once(pg_url):
     now = START
-    ids = await seed(pg_url, N, now)
-    sent_by_each = await asyncio.gather(*(scheduler_run(pg_url, ids, now, batch_size=50) for _ in range(4)))
-    assert sum(sent_by_each) == N
+    await seed(pg_url, N, now)
+    sent_by_each = await scheduler_processes(pg_url, now, count=2, batch_size=50)
+    assert sum(sent_by_each) == N and all(sent_by_each)  # both took part, nothing twice
     assert await outcome(pg_url) == (N, N, N, {"sent"})
 
 
@@ -135,3 +157,35 @@ async def test_two_schedulers_on_postgresql_escalate_a_missed_visit_once(pg_url,
     finally:
         for db in dbs:
             await db.dispose()
+
+
+async def a_week_of_ticks(url: str, clock, schedulers: int) -> Counter:
+    """Households, a ticket and a week of ticks (reminders, second reminders, 督办, escalations,
+    digests) with ``schedulers`` ticking at once; what each person was sent, counted."""
+    settings = member_settings(url, reminders={"batch_size": 3})
+    dbs = [Database(url) for _ in range(schedulers)]
+    try:
+        async with dbs[0].sessions.begin() as session:
+            ids = await communities.ensure(session, [("test", "测试社区")])
+        place = await build_place(dbs[0], ids["test"])
+        services = [Services(settings=settings, db=db, nlu=None, community_ids=ids, clock=clock) for db in dbs]
+        for i in range(8):
+            await add_household(services[0], place, name=f"住户{i}", room=f"{301 + i}", anchor=date(2026, 11, 24))
+        await file_ticket(services[0], place)
+        for moment in ((2026, 11, 24, 8, 0), (2026, 11, 24, 9, 0), (2026, 11, 26, 9, 0), (2026, 11, 28, 9, 0),
+                       (2026, 11, 29, 8, 0), (2026, 12, 1, 9, 0), (2026, 12, 3, 3, 0), (2026, 12, 3, 8, 0)):
+            clock.set(*moment)
+            await asyncio.gather(*(reminder_jobs.tick(s) for s in services))
+        async with dbs[0].sessions() as session:
+            rows = (await session.execute(select(OutboxMessage.openid, OutboxMessage.payload))).all()
+        return Counter((openid, payload.get("content") or str(payload)) for openid, payload in rows)
+    finally:
+        for db in dbs:
+            await db.dispose()
+
+
+async def test_two_schedulers_ticking_for_a_week_on_postgresql_send_what_one_sends(db_url, pg_url):
+    one = await a_week_of_ticks(db_url, Clock(), 1)
+    two = await a_week_of_ticks(pg_url, Clock(), 2)
+    assert sum(one.values()) > 40  # due-day and second reminders, escalations, digests, 督办
+    assert two == one

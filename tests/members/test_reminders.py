@@ -110,7 +110,7 @@ async def test_a_claim_whose_scheduler_died_is_sent_after_its_lease(jobs, clock)
 
 
 async def test_a_reminder_that_cannot_be_prepared_is_retried_then_failed(jobs, clock, monkeypatch):
-    async def broken(session, claimed, resident, now):
+    async def broken(session, claimed, resident, now, settings):
         raise RuntimeError("renderer broke")
 
     monkeypatch.setitem(reminder_jobs.RENDERERS, "broken", broken)

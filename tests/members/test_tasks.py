@@ -52,14 +52,35 @@ def _expected(ticket) -> str:
     return expected_date_text(ticket)
 
 
-async def test_natural_phrasings_take_and_complete_the_only_open_task(wechat, services, place):
+async def test_natural_phrasings_take_and_complete_the_only_open_task_after_asking(wechat, services, place):
     ticket = await file_ticket(services, place)
     chat = wechat.resident("o_member")
     assert (await chat.say(f"{ticket.number} 我接了")).startswith("已接单")
-    assert await chat.say("那个灯修好了") == t.DONE.format(number=ticket.number)
+    assert await chat.say("那个灯修好了") == t.CONFIRM_DONE.format(number=ticket.number, summary="报修·照明",
+                                                               note="那个灯修好了")
+    assert (await load(services.db, Ticket, ticket.id)).status == "assigned"  # not before the answer
+    assert await chat.say("是") == t.DONE.format(number=ticket.number)
     done = await load(services.db, Ticket, ticket.id)
     assert done.status == "resolved"
     assert (await last_event(services.db, ticket.id)).note == "那个灯修好了"
+
+
+async def test_saying_no_to_the_question_leaves_the_task_open(wechat, services, place):
+    ticket = await file_ticket(services, place)
+    chat = wechat.resident("o_member")
+    assert (await chat.say("完成了")).startswith(f"确认完成工单 {ticket.number}")
+    assert await chat.say("不是") == t.DONE_CANCELLED.format(number=ticket.number)
+    assert await chat.say("是") != t.DONE.format(number=ticket.number)  # the question is gone
+    assert (await load(services.db, Ticket, ticket.id)).status == "assigned"
+
+
+async def test_a_voice_message_that_sounds_done_is_asked_about_too(wechat, services, place):
+    ticket = await file_ticket(services, place)
+    chat = wechat.resident("o_member")
+    delivery = await chat.voice("灯已经修好了。")
+    assert delivery.text.startswith(f"确认完成工单 {ticket.number}")
+    assert await chat.say("对，修好了") == t.DONE.format(number=ticket.number)
+    assert (await load(services.db, Ticket, ticket.id)).status == "resolved"
 
 
 async def test_completing_records_the_note_asks_the_reporter_to_rate_and_a_photo_attaches(wechat, services, place):
@@ -139,3 +160,39 @@ async def test_my_tasks_lists_open_tickets_and_due_visits(wechat, services, plac
     assert "走访 1 户：\n1. 王奶奶（独居老人）5栋301｜应于11月23日（周一）走访" in reply
     assert await wechat.resident("o_grid").say("我的任务") == t.MY_TASKS_EMPTY
     assert (await wechat.resident("o_member").say("灯修好了")).startswith("您手上有 2 个任务")
+
+
+async def photos_of(db, ticket_id: int) -> list[str]:
+    async with db.sessions() as session:
+        return list(await session.scalars(select(TicketAttachment.media_id)
+                                          .where(TicketAttachment.ticket_id == ticket_id)
+                                          .order_by(TicketAttachment.id)))
+
+
+async def test_a_photo_sent_before_completing_is_offered_to_the_task_not_read_as_a_report(wechat, services, place):
+    ticket = await file_ticket(services, place)
+    chat = wechat.resident("o_member")
+    before = await ticket_count(services.db)
+    first = await chat.send("image", {"PicUrl": "http://img.example/1.jpg", "MediaId": "MEDIA_1"})
+    assert first.text == t.PHOTO_OFFER.format(number=ticket.number, summary="报修·照明")
+    assert await chat.say("是") == t.PHOTO_ATTACHED.format(number=ticket.number)
+    assert await chat.say(f"完成 {ticket.number} 已更换灯泡") == t.DONE.format(number=ticket.number)
+    assert await ticket_count(services.db) == before
+    assert await photos_of(services.db, ticket.id) == ["MEDIA_1"]
+
+    declined = await chat.send("image", {"PicUrl": "http://img.example/2.jpg", "MediaId": "MEDIA_2"})
+    assert declined.text == t.PHOTO_ATTACHED.format(number=ticket.number)  # within the photo window: attached
+
+
+async def test_a_photo_hours_after_completing_is_still_offered_to_that_ticket(wechat, services, place, clock):
+    ticket = await file_ticket(services, place)
+    chat = wechat.resident("o_member")
+    await chat.say(f"完成 {ticket.number} 已修好")
+    clock.advance(hours=3)  # the photo window (the dialog) has closed
+    late = await chat.send("image", {"PicUrl": "http://img.example/3.jpg", "MediaId": "MEDIA_3"})
+    assert late.text == t.PHOTO_OFFER.format(number=ticket.number, summary="报修·照明")
+    assert await chat.say("不是") == t.PHOTO_NOT_ATTACHED
+    assert await photos_of(services.db, ticket.id) == []
+    clock.advance(days=2)  # long after: an ordinary photo
+    assert (await chat.send("image", {"PicUrl": "http://img.example/4.jpg", "MediaId": "MEDIA_4"})).text \
+        .startswith("图片已收到")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from bot.texts import members as t
@@ -114,3 +115,60 @@ async def test_reminders_wait_for_the_end_of_the_households_quiet_hours(services
     async with services.db.sessions() as session:
         [due] = list(await session.scalars(select(Reminder).where(Reminder.kind == "visit_due")))
     assert due.due_at == clock.set(2026, 11, 24, 8, 30)
+
+
+async def test_a_visit_note_after_completing_a_task_still_offers_a_ticket(wechat, services, place):
+    from tests.members.conftest import file_ticket
+
+    ticket = await file_ticket(services, place)
+    await add_household(services, place)
+    chat = wechat.resident("o_member")
+    assert await chat.say(f"完成 {ticket.number} 已修好") == t.DONE.format(number=ticket.number)  # a photo window opens
+    reply = await chat.say("走访 5栋301 老人身体不错，需要买药")
+    assert reply.endswith(t.VISIT_OFFER_TICKET.format(need="需要买药"))
+    assert (await chat.say("是")).startswith("已报单：工单号 ")
+
+
+async def test_a_note_saying_nothing_is_needed_offers_nothing(wechat, services, place):
+    await add_household(services, place)
+    reply = await wechat.resident("o_member").say("走访 5栋301 一切正常，不需要帮助")
+    assert reply == t.VISIT_LOGGED.format(household="王奶奶", next="下次走访：11月30日（周一）。")
+
+
+async def test_after_eleven_days_down_no_stale_visit_reminder_goes_out(services, place, clock):
+    household = await add_household(services, place, anchor=date(2026, 11, 24))
+    clock.set(2026, 12, 5, 10, 0)  # the scheduler was down from before the due day until now
+    await tick(services)
+    await tick(services)
+    member = texts_of(await outbox_to(services.db, "o_member", "member_reminder"))
+    assert member == []  # neither "今天请走访…" for 24 Nov nor a second reminder after the escalation
+    statuses = {(r.kind, r.status) for r in await reminders_of(services.db, openid="o_member")
+                if r.kind != "digest"}
+    assert statuses == {("visit_due", "cancelled"), ("visit_again", "cancelled"), ("visit_due", "pending"),
+                        ("visit_again", "pending")}  # the missed visit's stopped; the next visit's waiting
+    assert len(await outbox_to(services.db, "o_grid", "member_alert")) == 1  # the escalation itself
+    missed, upcoming = await visits_of(services.db, household.id)
+    assert (missed.status, upcoming.due_date) == ("missed", date(2026, 12, 8))
+
+
+async def test_the_due_day_reminder_expires_with_its_day(services, place, clock):
+    await add_household(services, place, anchor=date(2026, 11, 24))
+    [due] = await reminders_of(services.db, kind="visit_due")
+    [again] = await reminders_of(services.db, kind="visit_again")
+    assert due.expires_at == clock.set(2026, 11, 25, 0, 0)
+    assert again.expires_at == clock.set(2026, 11, 28, 9, 0)  # when the visit escalates
+    clock.set(2026, 11, 25, 0, 30)  # down all day on the 24th: the "今天" reminder is not sent a day late
+    await tick(services)
+    assert await outbox_to(services.db, "o_member", "member_reminder") == []
+    assert [r.status for r in await reminders_of(services.db, kind="visit_due")] == ["expired"]
+
+
+async def test_a_delivery_hour_that_quiet_hours_push_into_the_next_day_is_refused(services, place):
+    from storage.members import care
+
+    with pytest.raises(care.CareError) as refused:
+        await add_household(services, place, anchor=date(2026, 11, 24), hour=23)
+    assert str(refused.value) == t.CARE_HOUR_IN_QUIET.format(hour=23, start="22:00", end="08:00")
+    with pytest.raises(care.CareError):
+        await add_household(services, place, anchor=date(2026, 11, 24), hour=21, quiet=("20:00", "07:00"))
+    await add_household(services, place, anchor=date(2026, 11, 24), hour=21)  # before the quiet hours: fine

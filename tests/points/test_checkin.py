@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.texts import points as t
@@ -104,9 +105,9 @@ async def test_staff_marking_after_the_code_adds_nothing(wechat, staff, clock, s
     walk_in = await staff.resident("o_walk_in")
     async with services.db.sessions.begin() as session:
         again = await activities.mark_attended(session, activity=activity, resident_id=resident_id, actor="王主任",
-                                               now=clock())
+                                               now=clock(), grace=timedelta(0))
         walked = await activities.mark_attended(session, activity=activity, resident_id=walk_in, actor="王主任",
-                                                now=clock())
+                                                now=clock(), grace=timedelta(0))
     assert (again, walked) == (False, True)
     assert (await staff.balance("o_both_ways")).balance == 20 and (await staff.balance("o_walk_in")).balance == 20
     assert await _entries(db) == 2
@@ -117,3 +118,55 @@ async def test_an_activity_without_points_thanks_without_a_balance(wechat, staff
     clock.set(activity.starts_at)
     assert await wechat.resident("o_free").say(f"签到 {activity.checkin_code}") == t.CHECKED_IN_NO_POINTS.format(
         title="清洁家园")
+
+
+async def test_staff_mark_attendance_only_from_the_start_until_the_grace_after_the_end(staff, services, clock):
+    activity = await staff.activity("清洁家园")
+    grace = timedelta(minutes=services.settings.points.attendance_grace_minutes)
+    people = [await staff.resident(f"o_mark{n}") for n in range(3)]
+
+    async def mark(resident_id, at):
+        async with services.db.sessions.begin() as session:
+            row = await session.get(Activity, activity.id)
+            return await activities.mark_attended(session, activity=row, resident_id=resident_id, actor="王主任",
+                                                  now=at, grace=grace)
+    for too_soon_or_late in (activity.starts_at - SECOND, activity.ends_at + grace + SECOND):
+        with pytest.raises(activities.OutsideWindow):
+            await mark(people[0], too_soon_or_late)
+    assert (await staff.balance("o_mark0")).balance == 0
+    assert await mark(people[1], activity.starts_at) is True
+    assert await mark(people[2], activity.ends_at + grace) is True
+    assert [(await staff.balance(f"o_mark{n}")).balance for n in range(3)] == [0, 20, 20]
+
+
+async def test_a_cancelled_activity_can_be_neither_marked_nor_checked_in(wechat, staff, services, clock):
+    activity = await _signed_up(wechat, staff, "o_off")
+    async with services.db.sessions.begin() as session:
+        await activities.cancel_activity(session, activity_id=activity.id, actor="王主任", now=clock())
+    clock.set(activity.starts_at)
+    resident_id = await staff.resident("o_off")
+    async with services.db.sessions.begin() as session:
+        row = await session.get(Activity, activity.id)
+        with pytest.raises(activities.NotOpen):
+            await activities.mark_attended(session, activity=row, resident_id=resident_id, actor="王主任",
+                                           now=clock(), grace=timedelta(hours=1))
+    assert await wechat.resident("o_off").say(f"签到 {activity.checkin_code}") == t.CHECKIN_UNKNOWN.format(
+        code=activity.checkin_code)
+
+
+async def test_guessing_codes_is_stopped_after_a_few_wrong_ones(wechat, staff, clock):
+    activity = await _signed_up(wechat, staff, "o_guess")
+    await wechat.resident("o_honest").say(f"报名 {activity.number}")
+    clock.set(activity.starts_at + timedelta(minutes=5))
+    chat = wechat.resident("o_guess")
+    wrong = [code for code in (f"{n:04d}" for n in range(1000, 1100)) if code != activity.checkin_code]
+    for code in wrong[:activities.WRONG_CODES_ALLOWED]:
+        assert await chat.say(f"签到 {code}") == t.CHECKIN_UNKNOWN.format(code=code)
+        clock.advance(seconds=30)
+    locked = t.CHECKIN_LOCKED.format(minutes=int(activities.WRONG_CODE_WINDOW.total_seconds() // 60))
+    assert await chat.say(f"签到 {activity.checkin_code}") == locked  # even the right code, for now
+    assert (await staff.balance("o_guess")).balance == 0
+    assert "签到成功" in await wechat.resident("o_honest").say(f"签到 {activity.checkin_code}")  # per resident
+    clock.advance(seconds=activities.WRONG_CODE_WINDOW.total_seconds())  # the first wrong codes have left it
+    assert "签到成功" in await chat.say(f"签到 {activity.checkin_code}")
+    assert (await staff.balance("o_guess")).balance == 20

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.texts.points import LOCAL
 from storage import communities
 from storage.db import Database
 from storage.models import OutboxMessage, Resident
@@ -75,11 +77,16 @@ def test_activities_are_created_listed_and_marked(config, db_url):
     assert "已创建活动 1：清洁家园，5月4日（周六）09:00-11:30，25 积分，名额 20" in created  # 2.5 h × 10
     assert f"签到码 {code}" in linli(config, "activity", "list")
     _resident(db_url, "o_hw")
-    assert "已签到，发放 25 积分" in linli(config, "activity", "checkin", "1", "--openid", "o_hw", "--by", "王主任")
-    assert "已经签到过" in linli(config, "activity", "checkin", "1", "--openid", "o_hw", "--by", "王主任")
-    shown = linli(config, "activity", "show", "1")
+    assert "只能在活动开始后" in linli_fails(config, "activity", "checkin", "1", "--openid", "o_hw", "--by", "王主任")
+    started = (datetime.now(LOCAL) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    ends = (datetime.now(LOCAL) + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    linli(config, "activity", "add", "--title", "捡垃圾", "--place", "河边", "--start", started, "--end", ends,
+          "--capacity", "5", "--points", "25", "--by", "王主任")
+    assert "已签到，发放 25 积分" in linli(config, "activity", "checkin", "2", "--openid", "o_hw", "--by", "王主任")
+    assert "已经签到过" in linli(config, "activity", "checkin", "2", "--openid", "o_hw", "--by", "王主任")
+    shown = linli(config, "activity", "show", "2")
     assert "黄伟  o_hw  walk_in  已签到" in shown and "（王主任）" in shown
-    assert "没有这位居民" in linli_fails(config, "activity", "checkin", "1", "--openid", "o_nobody", "--by", "王主任")
+    assert "没有这位居民" in linli_fails(config, "activity", "checkin", "2", "--openid", "o_nobody", "--by", "王主任")
     assert "没有编号为 9 的活动" in linli_fails(config, "activity", "show", "9")
 
 
@@ -150,3 +157,29 @@ def test_more_places_take_residents_off_the_waitlist(config, db_url):
     async def told(session):
         return [(row.openid, row.notice_kind) for row in await session.scalars(select(OutboxMessage))]
     assert _in_db(db_url, told) == [("o_b", "waitlist_promoted")]
+
+
+def test_cancelling_an_activity_tells_everyone_signed_up(config, db_url):
+    from storage.points import activities
+
+    linli(config, "activity", "add", "--title", "关爱老人", "--place", "服务中心", "--start", "2030-05-04 09:00",
+          "--end", "2030-05-04 11:00", "--capacity", "1", "--points", "30", "--by", "王主任")
+    for openid in ("o_a", "o_b"):
+        _resident(db_url, openid)
+
+    async def sign_up(session):
+        activity = await activities.by_number(session, 1, 1)
+        for openid in ("o_a", "o_b"):
+            resident = await session.scalar(select(Resident).where(Resident.openid == openid))
+            await activities.sign_up(session, activity=activity, resident_id=resident.id, now=activity.created_at)
+    _in_db(db_url, sign_up)
+    assert "已取消活动 1：关爱老人，通知 2 位报名的居民" in linli(config, "activity", "cancel", "1", "--reason", "暴雨",
+                                                            "--by", "王主任")
+    assert "已经取消" in linli_fails(config, "activity", "cancel", "1", "--by", "王主任")
+
+    async def told(session):
+        return [(row.openid, row.notice_kind, row.payload["content"]) for row in await session.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id))]
+    notices = _in_db(db_url, told)
+    assert [(openid, kind) for openid, kind, _ in notices] == [("o_a", "activity_cancelled"), ("o_b", "activity_cancelled")]
+    assert all("“关爱老人”" in content and "原因：暴雨。" in content for _, _, content in notices)

@@ -169,3 +169,107 @@ async def test_leaderboard_opt_out_and_back(wechat, staff, db):
     assert await _count(db, PointsAccount, PointsAccount.leaderboard_opt_out.is_(True)) == 1
     assert await chat.say("订阅排行") == t.OPTED_IN
     assert await _count(db, PointsAccount, PointsAccount.leaderboard_opt_out.is_(True)) == 0
+
+
+# ---- audit of issue 6: traditional characters, stale confirmations, free wording ----------------
+
+async def test_traditional_characters_work_in_the_follow_up_steps(wechat, staff, db, clock):
+    await staff.give("o_trad", 50)
+    await staff.item("洗衣液", cost=30, stock=5)
+    chat = wechat.resident("o_trad")
+    assert await chat.say("兌換 1") == t.REDEEM_CONFIRM.format(cost=30, name="洗衣液", after=20)
+    assert (await chat.say("確認")).startswith("兑换成功")
+    assert await _count(db, MallOrder) == 1
+    for n in range(12):
+        await staff.give("o_trad", 1, reason=f"记录{n:02d}", at=clock() - timedelta(hours=20 - n))
+    assert "第 1 页" in await chat.say("積分明細")
+    assert "第 2 页" in await chat.say("下一頁")
+
+
+async def test_a_confirmation_after_other_business_spends_nothing(wechat, staff, db):
+    """兑换 1 → 我的积分 → 报名 1 → 好: the question ended when another handler answered."""
+    await staff.give("o_leak", 50)
+    await staff.item("洗衣液", cost=30, stock=5)
+    activity = await staff.activity("清洁家园")
+    chat = wechat.resident("o_leak")
+    await chat.say("兑换 1")
+    assert "您现有 50 积分" in await chat.say("我的积分")
+    assert "报名成功" in await chat.say(f"报名 {activity.number}")
+    assert "兑换成功" not in (await chat.say("好") or "")
+    assert "兑换成功" not in (await chat.say("确认") or "")
+    assert await _count(db, MallOrder) == 0
+    assert (await staff.balance("o_leak")).balance == 50
+
+
+async def test_only_the_very_next_message_confirms(wechat, staff, db):
+    """A message another router answers before the points steps (here a new subscribe event)
+    still comes between the question and the "确认"; WeChat's automatic location report does not."""
+    await staff.give("o_next", 100)
+    await staff.item("洗衣液", cost=30, stock=5)
+    chat = wechat.resident("o_next")
+    await chat.say("兑换 1")
+    await chat.event("subscribe")
+    assert await chat.say("确认") == t.REDEEM_INTERRUPTED
+    assert await _count(db, MallOrder) == 0
+    await chat.say("兑换 1")
+    await chat.event("LOCATION", Latitude="30.0", Longitude="112.1", Precision="30")
+    assert (await chat.say("确认")).startswith("兑换成功")
+    assert await _count(db, MallOrder) == 1
+
+
+async def test_a_bare_ok_is_asked_again_and_only_confirm_spends(wechat, staff, db):
+    await staff.give("o_ok", 50)
+    await staff.item("洗衣液", cost=30, stock=5)
+    chat = wechat.resident("o_ok")
+    await chat.say("兑换 1")
+    for vague in ("好", "嗯嗯", "可以"):
+        assert await chat.say(vague) == t.REDEEM_SAY_CONFIRM.format(name="洗衣液")
+    assert await _count(db, MallOrder) == 0
+    assert (await chat.say("确定")).startswith("兑换成功")
+    assert await _count(db, MallOrder) == 1
+
+
+async def test_cancel_redemption_zero_is_no_such_order(wechat, staff, db):
+    await staff.give("o_zero", 100)
+    await staff.item("洗衣液", cost=30, stock=5)
+    await staff.item("大米", cost=20, stock=5)
+    chat = wechat.resident("o_zero")
+    for number in (1, 2):
+        await chat.say(f"兑换 {number}")
+        await chat.say("确认")
+    reply = await chat.say("取消兑换 0")
+    assert reply.startswith("没有第 0 个待领取的兑换")
+    assert await _count(db, MallOrder, MallOrder.status == "placed") == 2
+    assert (await staff.balance("o_zero")).balance == 50
+
+
+async def test_naming_an_item_starts_its_redemption(wechat, staff, db):
+    await staff.give("o_want", 50)
+    await staff.item("大米", cost=40, stock=5)
+    await staff.item("洗衣液", cost=30, stock=5)
+    chat = wechat.resident("o_want")
+    assert await chat.say("我想兑换洗衣液") == t.REDEEM_CONFIRM.format(cost=30, name="洗衣液", after=20)
+    assert (await chat.say("确认")).startswith("兑换成功")
+    assert (await chat.say("积分能换什么")).startswith("积分超市")  # no item named: the mall
+
+
+async def test_free_worded_rank_and_opt_out(wechat, staff, db):
+    await staff.give("o_rank", 10)
+    chat = wechat.resident("o_rank")
+    assert "在社区排第 1 名" in await chat.say("我排第几")
+    assert await chat.say("不想收到排行榜了") == t.OPTED_OUT
+    assert await _count(db, PointsAccount, PointsAccount.leaderboard_opt_out.is_(True)) == 1
+
+
+async def test_ledger_reasons_and_history_lines_come_from_the_texts(wechat, staff):
+    await staff.give("o_why", 50, reason="补发")
+    await staff.item("洗衣液", cost=30, stock=5)
+    chat = wechat.resident("o_why")
+    await chat.say("兑换 1")
+    await chat.say("确认")
+    await chat.say("取消兑换")
+    page = await chat.say("积分明细")
+    day = t.short_date(staff.clock())
+    for line, balance in ((f"{day} +30 {t.REASON_REFUND.format(name='洗衣液')}", 50),
+                          (f"{day} -30 {t.REASON_REDEEM.format(name='洗衣液')}", 20), (f"{day} +50 补发", 50)):
+        assert t.HISTORY_LINE.format(line=line, balance=balance) in page

@@ -54,3 +54,19 @@ async def test_a_repair_request_that_mentions_free_time_is_not_an_offer(wechat, 
     assert reply != t.OFFER_RECORDED and "资源清单" not in (reply or "")
     async with services.db.sessions() as session:
         assert await resources.search(session, staff.community_id) == []
+
+
+async def test_traditional_characters_register_and_are_found_in_simplified(wechat, services, staff):
+    chat = wechat.resident("o_tw")
+    assert await chat.say("我會修電器，週末有空") == t.OFFER_RECORDED.format(skills="修电器", times="周末")
+    async with services.db.sessions() as session:
+        [(entry, _)] = await resources.search(session, staff.community_id, "电器 周末")
+        assert await resources.search(session, staff.community_id, "電器") != []
+    assert (entry.skills, entry.availability, entry.said) == (["修电器"], ["周末"], "我會修電器，週末有空")
+
+
+async def test_a_sign_up_in_free_words_is_not_an_offer(wechat, services, staff):
+    activity = await staff.activity("清洁家园")
+    assert (await wechat.resident("o_can").say(f"我能参加{activity.number}号活动")).startswith("报名成功")
+    async with services.db.sessions() as session:
+        assert await resources.search(session, staff.community_id) == []

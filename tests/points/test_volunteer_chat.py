@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.texts import points as t
+from storage.points import activities
 from storage.points_models import Activity, ActivitySignup
 
 
@@ -118,3 +120,44 @@ async def test_my_activities(wechat, staff):
     reply = await chat.say("我的活动")
     assert f"{first.number}. 清洁家园：11月25日（周三）10:00，社区广场，候补第 1 位" in reply
     assert f"{second.number}. 关爱老人：11月26日（周四）10:00，社区广场，已报名" in reply
+
+
+@pytest.mark.parametrize("said", ["我要报名第{n}个活动", "我想报名{n}号活动", "报名第{cn}个", "报名{cn}", "報名 {n}",
+                                  "我想参加{n}号活动"])
+async def test_natural_wording_with_a_number_signs_up(wechat, staff, said):
+    activity = await staff.activity("清洁家园")
+    assert activity.number == 1
+    reply = await wechat.resident("o_free").say(said.format(n=activity.number, cn="一"))
+    assert reply.startswith("报名成功！\n清洁家园")
+
+
+@pytest.mark.parametrize("said", ["我不去了，取消报名{n}", "我不想参加{n}号活动了", "取消第{cn}个活动的报名", "取消報名 {n}"])
+async def test_natural_wording_with_a_number_cancels(wechat, staff, db, said):
+    activity = await staff.activity("清洁家园")
+    chat = wechat.resident("o_quit")
+    await chat.say(f"报名 {activity.number}")
+    assert await chat.say(said.format(n=activity.number, cn="一")) == t.UNSIGNED.format(title="清洁家园")
+    assert await _statuses(db, activity.id) == {await staff.resident("o_quit"): "cancelled"}
+
+
+async def test_natural_wording_without_a_number(wechat, staff):
+    await staff.activity("清洁家园")
+    chat = wechat.resident("o_vague")
+    assert (await chat.say("我想报名一下志愿活动")).startswith("近期志愿活动")  # 一下 is not a number
+    assert await chat.say("我不想参加活动了") == t.UNSIGN_WHICH
+
+
+async def test_no_withdrawing_after_checking_in(wechat, staff, clock, services, db):
+    activity = await staff.activity("清洁家园", starts_in=timedelta(hours=1))
+    chat = wechat.resident("o_done")
+    await chat.say(f"报名 {activity.number}")
+    clock.set(activity.starts_at)
+    assert "签到成功" in await chat.say(f"签到 {activity.checkin_code}")
+    assert await chat.say(f"取消报名 {activity.number}") == t.UNSIGN_CHECKED_IN.format(title="清洁家园")
+    resident_id = await staff.resident("o_done")
+    async with services.db.sessions.begin() as session:  # and storage refuses too, whatever the clock says
+        row = await session.get(Activity, activity.id)
+        assert await activities.cancel(session, activity=row, resident_id=resident_id,
+                                       now=activity.starts_at - timedelta(hours=1)) == (False, [])
+    assert (await staff.balance("o_done")).balance == 20
+    assert await _statuses(db, activity.id) == {resident_id: "confirmed"}

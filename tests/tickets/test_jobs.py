@@ -3,6 +3,9 @@ reporters did not rate within three days (recorded as 未评价)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
+
 import pytest
 
 from bot import ticket_jobs
@@ -11,7 +14,7 @@ from bot.services import Services
 from storage.models import Resident
 from storage.ticket_models import Ticket
 from storage.tickets import Actor, add_note, rate, transition
-from tests.tickets.conftest import STAFF, STREET, content, events_of, file_ticket, join, outbox_rows
+from tests.tickets.conftest import STAFF, STREET, content, events_of, file_ticket, join, outbox_rows, ticket_settings
 
 
 @pytest.fixture
@@ -34,6 +37,25 @@ def test_the_feedback_job_runs_on_the_scheduler(services):
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert jobs["tickets-feedback"].func is ticket_jobs.expire_feedback
     assert jobs["tickets-feedback"].args == (services,)
+
+
+def test_the_calendar_check_runs_at_start_up_and_every_morning(services, caplog):
+    services.clock.now = datetime(2099, 11, 2, 1, 0, tzinfo=timezone.utc)
+    with caplog.at_level(logging.ERROR, logger="linli.tickets"):
+        scheduler = build_scheduler(services, wake_outbox=lambda: None)
+    assert [r.getMessage() for r in caplog.records if "holiday calendar" in r.getMessage()][0].startswith(
+        "the holiday calendar does not know 2099")
+    assert scheduler.get_job("tickets-calendar").func is ticket_jobs.check_calendar_job
+
+
+def test_the_calendar_check_is_quiet_when_next_year_is_known(db_url, db, clock, world):
+    settings = ticket_settings(db_url, holidays=["2099-01-01", "2100-01-01"])
+    services = Services(settings=settings, db=db, nlu=None, community_ids={"test": world.community_id}, clock=clock)
+    clock.now = datetime(2099, 11, 2, 1, 0, tzinfo=timezone.utc)
+    assert ticket_jobs.check_calendar(services) is None
+    settings = ticket_settings(db_url, holidays=["2099-01-01"])
+    services = Services(settings=settings, db=db, nlu=None, community_ids={"test": world.community_id}, clock=clock)
+    assert ticket_jobs.check_calendar(services) == 2100
 
 
 async def test_an_overdue_ticket_is_supervised_once_and_the_level_above_is_told(db, world, settings, clock,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import tomli_w
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.texts import notices
 from nlp.timephrase import SHANGHAI
 from storage.db import Database
 from storage.ticket_models import Ticket, TicketEvent
@@ -117,11 +118,13 @@ def test_linli_report_prints_the_rates(db_url, tmp_path: Path):
         "database": {"url": db_url},
         "communities": [{"slug": "test", "name": "测试社区"}],
         "accounts": [{"name": "test", "community": "test", "appid": "wx1", "token": "tok", "encryption": "plain"}],
+        "tickets": {"holidays": [date(2027, 1, 1)]},
     }), encoding="utf-8")
     result = CliRunner().invoke(main, ["report", "--config", str(config), "--from", "2026-11-01", "--to",
                                        "2026-11-30", "--as-of", "2026-11-30 12:00"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    assert result.stderr == ""  # 2027's holidays are in the config: no calendar warning
+    lines = result.stdout.splitlines()
     assert lines[0] == "测试社区 工单三率 2026-11-01 至 2026-11-30（统计于 2026-11-30 12:00）"
     assert lines[2:7] == [
         "按网格",
@@ -137,6 +140,20 @@ def test_linli_report_prints_the_rates(db_url, tmp_path: Path):
         "噪音扰民       1   0.0% (0/1)            —            —",
     ]
     assert lines[-1].startswith("响应率：")
+
+
+def test_linli_report_warns_when_the_holiday_calendar_does_not_know_the_year(db_url, tmp_path: Path):
+    config = tmp_path / "linli.toml"
+    config.write_text(tomli_w.dumps({
+        "database": {"url": db_url},
+        "communities": [{"slug": "test", "name": "测试社区"}],
+        "accounts": [{"name": "test", "community": "test", "appid": "wx1", "token": "tok", "encryption": "plain"}],
+    }), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "--config", str(config), "--from", "2099-11-01", "--to",
+                                       "2099-11-30", "--as-of", "2099-11-30 12:00"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == notices.REPORT_CALENDAR_GAP.format(year=2099) + "\n"
+    assert result.stdout.splitlines()[0].startswith("测试社区 工单三率 2099-11-01 至 2099-11-30")
 
 
 def test_linli_report_refuses_a_backwards_period(db_url, tmp_path: Path):

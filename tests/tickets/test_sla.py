@@ -10,7 +10,7 @@ import pytest
 from bot.config import ConfigError
 from nlp.timephrase import SHANGHAI
 from storage.tickets import expected_date_text
-from storage.tickets.sla import add_working_days, due_at, is_workday, rule_for
+from storage.tickets.sla import add_working_days, calendar_gap, covers, due_at, is_workday, rule_for
 from tests.tickets.conftest import file_ticket, ticket_settings
 
 
@@ -30,9 +30,35 @@ def test_the_calendar_knows_the_2026_national_day_week():
     assert not is_workday(date(2025, 10, 1)) and is_workday(date(2025, 9, 28))  # 2025 is covered too
 
 
-def test_a_year_the_calendar_does_not_know_counts_weekends_only():
+def test_a_year_the_calendar_does_not_know_counts_weekends_and_the_fixed_holidays():
     assert is_workday(date(2099, 1, 2))  # a Friday
-    assert not is_workday(date(2099, 1, 3))
+    assert not is_workday(date(2099, 1, 3))  # a Saturday
+    assert not any(is_workday(date(2099, month, day)) for month, day in ((1, 1), (5, 1), (10, 1), (10, 2), (10, 3)))
+    assert is_workday(date(2099, 10, 5))  # a Monday: only 1–3 October are fixed
+
+
+def test_working_days_across_new_year_into_an_unknown_year():
+    # Thu 2099-12-24 + 7: Dec 25 (1), 28–31 (2–5), Fri Jan 1 is New Year's Day, Mon Jan 4 (6), Jan 5 (7)
+    assert add_working_days(date(2099, 12, 24), 7) == date(2100, 1, 5)
+
+
+def test_the_config_overlay_comes_first(tickets_config):
+    overlay = ticket_settings("sqlite+aiosqlite:///unused.db", holidays=["2027-01-01", "2027-01-03"],
+                              extra_workdays=["2027-01-02", "2026-10-03"]).tickets
+    assert is_workday(date(2026, 10, 3), overlay) and not is_workday(date(2026, 10, 3))  # overrides the package
+    assert not is_workday(date(2027, 1, 1), overlay) and is_workday(date(2027, 1, 2), overlay)
+    # Thu 2026-12-24 + 7: Dec 25, 28, 29, 30, 31 (5), Sat Jan 2 a make-up day (6), Mon Jan 4 (7)
+    assert due_at(shanghai(2026, 12, 24, 10, 0), "7wd", overlay) == shanghai(2027, 1, 4, 18, 0)
+
+
+def test_the_calendar_gap_is_next_year_from_november():
+    known = ticket_settings("sqlite+aiosqlite:///unused.db", holidays=["2099-01-01"]).tickets
+    assert calendar_gap(date(2099, 10, 31), known) is None
+    assert calendar_gap(date(2099, 11, 1), known) == 2100
+    assert calendar_gap(date(2099, 11, 1)) == 2099  # without the overlay this very year is unknown
+    both = ticket_settings("sqlite+aiosqlite:///unused.db", holidays=["2099-01-01", "2100-01-01"]).tickets
+    assert calendar_gap(date(2099, 12, 31), both) is None
+    assert covers(2025) and not covers(2099)
 
 
 def test_seven_working_days_from_the_eve_of_national_day(tickets_config):

@@ -26,7 +26,7 @@ async def test_second_resident_joins_and_both_hear_the_next_update(wechat, db, p
     await conversation(neighbour, "楼道灯坏了", "是")
     await neighbour.send("image", {"PicUrl": "http://example.invalid/dark.jpg", "MediaId": "media_dark"})
     offer = (await conversation(neighbour, "跳过", "确认"))[-1]
-    assert offer == t.DUPLICATE_FOUND.format(number=first.number, description="楼道灯坏了")
+    assert offer == t.DUPLICATE_FOUND.format(number=first.number, label="3栋·照明")
     assert await neighbour.say("1") == t.JOINED.format(number=first.number)
     assert await dialog_state(db, "o_li") is None
 

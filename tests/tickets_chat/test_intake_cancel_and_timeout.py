@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
+from bot import texts
 from bot.intake_jobs import notify_expired_intakes
 from bot.texts import tickets as t
 from storage.models import Resident
@@ -57,8 +58,11 @@ async def test_timeout_cancels_the_form_and_notifies_once(wechat, db, place, clo
     assert [(m["kind"], m["content"]) for m in fake_wechat.sent_to("o_zhang")] == [("text", notice)]
     assert [m.status for m in await outbox_to(db, "o_zhang", "intake_timeout")] == ["sent"]
     assert await dialog_state(db, "o_zhang") is None
-    # the resident's late answer is not taken as part of the cancelled form
-    assert await chat.say("跳过") != t.EXPIRED.format(kind="报修", minutes=30)
+    # the resident's late answer is not taken as part of the cancelled form (nor told "expired"
+    # a second time): a bare "跳过" means nothing on its own, so the bot asks what they want
+    options = f"1. {texts.INTENT_LABELS['ticket_status']}\n2. {texts.INTENT_LABELS['repair']}"
+    assert await chat.say("跳过") == texts.CLARIFY.format(options=options)
+    assert await dialog_state(db, "o_zhang") == "clarify"
     assert await all_tickets(db) == []
 
 

@@ -166,7 +166,8 @@ async def test_red_grade_files_at_once_and_alerts(wechat, db, place):
     chat = wechat.resident("o_zhang")
     reply = await chat.say("3栋2单元电梯困人了，快来人")
     ticket = await only_ticket(db)
-    assert reply == t.FILED_RED.format(number=ticket.number, advice=t.SAFETY_ADVICE["elevator"])
+    assert reply == t.FILED_RED.format(number=ticket.number, advice=t.SAFETY_ADVICE["elevator"],
+                                       expected="11月23日（周一）12:00前")  # red: 2 hours
     assert "119" in reply and "120" in reply and "110" in reply
     assert (ticket.grade, ticket.category, ticket.building_id, ticket.unit) == ("red", "elevator",
                                                                                 place.buildings["3栋"], "2")
@@ -183,7 +184,8 @@ async def test_gas_smell_gets_gas_advice_even_when_it_comes_out_mid_form(wechat,
     await chat.say("我要报修")
     reply = await chat.say("厨房里闻到很浓的煤气味")
     ticket = await only_ticket(db)
-    assert reply == t.FILED_RED.format(number=ticket.number, advice=t.SAFETY_ADVICE["gas"])
+    assert reply == t.FILED_RED.format(number=ticket.number, advice=t.SAFETY_ADVICE["gas"],
+                                       expected="11月23日（周一）12:00前")
     assert ticket.grade == "red" and ticket.category == "gas"
 
 

@@ -51,7 +51,9 @@ def test_draft_round_trips_as_json_without_sharing_lists():
 @pytest.mark.parametrize(("text", "step", "cancel"), [
     ("取消", "photo", True), ("算了", "location", True), ("算了吧。", "confirm", True), ("不报了", "category", True),
     ("不用了", "location", True), ("不用了", "photo", False), ("不用了", "phone", False), ("取消报名", "photo", False),
-    ("是", "location", False),
+    ("是", "location", False), ("撤销", "photo", True), ("我不想报了", "location", True), ("先不报了", "phone", True),
+    ("不用报了", "photo", True), ("算了算了", "confirm", True), ("不要了谢谢", "photo", True), ("取消取消", "edit", True),
+    ("取消报修", "category", True), ("不用了谢谢", "photo", False), ("不是", "location", False), ("不要", "photo", False),
 ])
 def test_cancel_words(text, step, cancel):
     assert form.is_cancel(text, step) is cancel
@@ -84,6 +86,10 @@ def test_answer_words(text, yes, no, skip, submit, edit):
     ("错了，问题是楼道灯一直闪", "问题是楼道灯一直闪", False),
     ("不是", None, None),
     ("楼道灯坏了", None, None),
+    ("4栋不对，是1栋", "1栋", False),
+    ("地点不对，是4栋", "4栋", True),
+    ("我说错了，在东门", "东门", True),
+    ("楼道灯开关不对，按了不亮", None, None),  # no "是/在": a description, not a correction
 ])
 def test_correction_markers(text, rest, at_place):
     found = form.correction(text)
@@ -199,3 +205,38 @@ def test_safety_advice_fits_the_danger(text, category, advice):
 ])
 def test_public_places_in_a_sentence(text, place):
     assert form.public_place(text) == place
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("小区东门", "小区东门"), ("3栋后面", "3栋后面"), ("垃圾站旁边", "垃圾站旁边"), ("花坛", "花坛"), ("家里", "家里"),
+    ("东门那边垃圾没人收", "东门"),  # a sentence: only the public spot it names
+    ("还有楼梯扶手也松了", None), ("我上周报修的灯怎么还没人修", None), ("我不想报了", None), ("好的", None),
+    ("不知道", None), ("厨房水管漏水了", None), ("是", None), ("跳过", None),
+])
+def test_only_words_that_look_like_a_place_are_a_place(text, place):
+    assert form.place_from(normalize(text), text) == place
+
+
+def test_a_place_keeps_the_residents_own_characters():
+    assert form.place_from(normalize("東門旁邊"), "東門旁邊") == "東門旁邊"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("供电", "electricity"), ("是照明的", "lighting"), ("电梯类", "elevator"), ("电梯坏了", None), ("照明灯不亮", None),
+])
+def test_a_category_by_name_alone(text, category):
+    assert form.category_only("repair", text) == category
+
+
+def test_danger_mid_form_joins_the_description_and_makes_it_red():
+    draft = _ready(grade=None)
+    text = "现在电线冒火花了，有烟"
+    assert form.add_danger(draft, normalize(text), text)
+    assert (draft.grade, draft.category, draft.description) == ("red", "electricity", "楼道灯坏了；现在电线冒火花了，有烟")
+    assert not form.add_danger(draft, "着火了", "着火了")  # already red: filed at once, nothing to add
+    assert not form.add_danger(_ready(), "灯不亮", "灯不亮")
+
+
+def test_a_description_is_judged_on_the_normalised_text_but_kept_as_said():
+    assert form.description_of("我要報修", normalize("我要報修")) is None
+    assert form.description_of("樓道燈壞了", normalize("樓道燈壞了")) == "樓道燈壞了"

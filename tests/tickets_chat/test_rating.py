@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot import texts
 from bot.texts import tickets as t
 from storage import tickets
-from tests.tickets_chat.conftest import all_tickets, conversation, only_ticket, outbox_to
+from storage.ticket_models import TicketEvent
+from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, only_ticket, outbox_to
 
 LAMP = ["楼道灯坏了", "是", "跳过", "跳过", "确认"]
 
@@ -90,3 +93,44 @@ async def test_two_tickets_waiting_are_rated_oldest_first(wechat, db, place, ser
     assert await chat.say("3") == t.RATED_UNSATISFIED.format(number=noise.number)
     lamp, noise = await all_tickets(db)
     assert (lamp.rating, noise.rating, noise.status) == ("satisfied", "unsatisfied", "reopened")
+
+
+async def test_a_rating_with_thanks_is_a_rating(wechat, db, place, services, clock):
+    ticket = await _resolved(wechat, db, services, clock)
+    assert await wechat.resident("o_zhang").say("满意，谢谢！") == t.RATED.format(number=ticket.number)
+    assert ((await only_ticket(db)).rating, (await only_ticket(db)).status) == ("satisfied", "closed")
+
+
+async def test_unsatisfied_with_a_reason_reopens_with_it_instead_of_a_new_report(wechat, db, place, services,
+                                                                                clock):
+    ticket = await _resolved(wechat, db, services, clock)
+    reply = await wechat.resident("o_zhang").say("不满意，灯还是不亮")
+    assert reply == t.RATED_UNSATISFIED.format(number=ticket.number)
+    reopened = await only_ticket(db)  # no second ticket
+    assert (reopened.status, reopened.rating) == ("reopened", "unsatisfied")
+    assert await dialog_state(db, "o_zhang") is None  # no report form either
+    async with db.sessions() as session:
+        notes = list(await session.scalars(select(TicketEvent.note).where(TicketEvent.ticket_id == ticket.id,
+                                                                          TicketEvent.to_status == "reopened")))
+    assert notes == ["不满意：灯还是不亮"]
+    alert = (await outbox_to(db, "o_staff", "ticket_alert"))[-1]
+    assert "居民说：灯还是不亮\n" in alert.payload["content"]
+
+
+async def test_a_traditional_rating_counts(wechat, db, place, services, clock):
+    ticket = await _resolved(wechat, db, services, clock)
+    assert await wechat.resident("o_zhang").say("不滿意") == t.RATED_UNSATISFIED.format(number=ticket.number)
+    assert (await only_ticket(db)).status == "reopened"
+
+
+async def test_a_question_about_satisfaction_is_no_rating(wechat, db, place, services, clock):
+    await _resolved(wechat, db, services, clock)
+    await wechat.resident("o_zhang").say("满意吗")
+    ticket = await only_ticket(db)
+    assert (ticket.status, ticket.rating) == ("resolved", None)
+
+
+async def test_unsatisfied_with_a_problem_and_nothing_to_rate_is_a_report(wechat, db, place):
+    reply = await wechat.resident("o_zhang").say("不满意，楼下饭店油烟太大")
+    assert reply == t.CONFIRM_LOCATION.format(place="3栋2单元502")
+    assert await dialog_state(db, "o_zhang") == "intake:complaint:location_confirm"

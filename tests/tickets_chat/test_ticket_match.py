@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from handlers.rating import rating_of
+from handlers.rating import rating_of, rating_with_comment
 from handlers.ticket_match import Window, best_matches, past_window, score
 
 NOW = datetime(2026, 11, 25, 4, tzinfo=timezone.utc)  # Wednesday 25 Nov 2026, 12:00 in Shanghai
@@ -60,6 +60,15 @@ def test_best_matches_keeps_ties_and_drops_zero():
     ("满意", "satisfied"), ("非常满意！", "satisfied"), ("满意的", "satisfied"), ("基本满意", "basic"),
     ("比较满意。", "basic"), ("不满意", "unsatisfied"), ("很不满意", "unsatisfied"), ("不太满意", "unsatisfied"),
     ("满意度调查是什么", None), ("我对物业不满意", None), ("", None),
+    ("满意，谢谢！", "satisfied"), ("满意吗", None), ("不满意，灯还是不亮", "unsatisfied"), ("基本满意。还行", "basic"),
 ])
-def test_rating_words_are_whole_messages(text, rating):
+def test_rating_words_open_the_message(text, rating):
     assert rating_of(text) == rating
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("不满意，灯还是不亮", ("unsatisfied", "灯还是不亮")), ("满意，谢谢！", ("satisfied", "谢谢")),
+    ("很不满意！！", ("unsatisfied", None)), ("满意的", ("satisfied", None)), ("满意吧你说呢", None),
+])
+def test_what_follows_a_rating_is_the_comment(text, found):
+    assert rating_with_comment(text) == found

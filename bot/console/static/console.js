@@ -67,11 +67,14 @@
         option.series = [{ type: "pie", radius: ["35%", "65%"], data: spec.labels.map(function (l, i) { return { name: l, value: spec.values[i] }; }) }];
       } else {
         option.xAxis = { type: "category", data: spec.labels, axisLabel: { rotate: spec.labels.length > 8 ? 45 : 0 } };
-        option.yAxis = { type: "value", minInterval: 1 };
+        // Two value axes when the series measure different things (hours and points).
+        option.yAxis = (spec.axes || [""]).map(function (name) { return { type: "value", name: name, minInterval: 1 }; });
         option.series = (spec.series || [{ name: spec.name || "", values: spec.values }]).map(function (s) {
-          return { name: s.name, type: spec.type, data: s.values, smooth: spec.type === "line" };
+          var type = s.type || spec.type;
+          return { name: s.name, type: type, data: s.values, smooth: type === "line", yAxisIndex: s.axis || 0 };
         });
         if (spec.series) { option.legend = { top: 0 }; }
+        if (spec.axes) { option.grid.top = 60; }  // room for the axes' names under the legend
       }
       chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });

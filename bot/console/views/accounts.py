@@ -15,7 +15,9 @@ from storage.staff_models import ROLES, StaffAccount
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/manage/staff", staff_page)
     router.add_post("/manage/staff", staff_create)
+    router.add_get("/manage/staff/{id:\\d+}", account_page)
     router.add_post("/manage/staff/{id:\\d+}", staff_update)
+    router.add_post("/manage/staff/{id:\\d+}/role", staff_role)
     router.add_get("/manage/audit", audit_page)
 
 
@@ -48,8 +50,58 @@ async def staff_create(request: web.Request) -> web.StreamResponse:
             await cw.audit(session, request, "staff.create", target=f"staff:{account.id}",
                            detail={"username": account.username, "role": account.role})
     except accounts.AccountError as exc:
-        return await staff_page(request, error=texts.ACCOUNT_ERRORS.get(exc.code, exc.code), status=400)
+        return await staff_page(request, error=texts.ACCOUNT_ERRORS.get(exc.code, texts.ACCOUNT_REFUSED), status=400)
     raise cw.see_other("/manage/staff", done="created")
+
+
+async def _account(session, request: web.Request) -> StaffAccount:
+    """The account in the path, if it belongs to (or reaches) the community shown; 404 otherwise."""
+    member = cw.staff(request)
+    account = await session.get(StaffAccount, int(request.match_info["id"]))
+    if account is None or account.id not in {a.id for a in await accounts.in_community(session, member.community_id)}:
+        raise web.HTTPNotFound()
+    return account
+
+
+async def account_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    """One account: its role, grids and further communities (the form to change them)."""
+    member, services = cw.staff(request), cw.services(request)
+    member.require("staff")
+    async with services.db.sessions() as session:
+        account = await _account(session, request)
+        grid_ids, community_ids = await accounts.scope_ids(session, account)
+        context = {"account": account, "roles": ROLES, "grids": await inbox.grids(session, account.community_id, None),
+                   "grid_ids": grid_ids, "community_ids": community_ids, "error": error,
+                   "all_communities": await accounts.communities(session)}
+    return await cw.render(request, "manage/account.html", context, status=status)
+
+
+async def staff_role(request: web.Request) -> web.StreamResponse:
+    """Change the role and scope; the account's next request already sees the new reach."""
+    member, services = cw.staff(request), cw.services(request)
+    member.require("staff")
+    form = await request.post()
+    grid_ids, community_ids = _ids(form, "grid_ids"), _ids(form, "community_ids")
+    role = str(form.get("role", ""))
+    try:
+        async with services.db.sessions.begin() as session:
+            account = await _account(session, request)
+            if account.id == member.id:
+                raise cw.Refused(texts.SELF_ROLE)
+            before = account.role
+            await accounts.change_role(session, account, role=role, grid_ids=grid_ids,
+                                       more_community_ids=[c for c in community_ids if c != account.community_id])
+            await cw.audit(session, request, "staff.role", target=f"staff:{account.id}",
+                           detail={"from": before, "to": role, "grid_ids": grid_ids, "community_ids": community_ids})
+    except cw.Refused as exc:
+        return await account_page(request, error=exc.message, status=exc.status)
+    except accounts.AccountError as exc:
+        return await account_page(request, error=texts.ACCOUNT_ERRORS.get(exc.code, texts.ACCOUNT_REFUSED), status=400)
+    raise cw.see_other(f"/manage/staff/{account.id}", done="saved")
+
+
+def _ids(form, name: str) -> list[int]:
+    return sorted({int(v) for v in form.getall(name, []) if str(v).isdigit()})
 
 
 async def staff_update(request: web.Request) -> web.StreamResponse:
@@ -58,9 +110,7 @@ async def staff_update(request: web.Request) -> web.StreamResponse:
     member.require("staff")
     form = await request.post()
     async with services.db.sessions.begin() as session:
-        account = await session.get(StaffAccount, int(request.match_info["id"]))
-        if account is None or account.id not in {a.id for a in await accounts.in_community(session, member.community_id)}:
-            raise web.HTTPNotFound()
+        account = await _account(session, request)
         problem = await _apply(session, member, account, form, services)
         if problem is None:
             await sessions.end_all_for(session, account.id)
@@ -98,5 +148,21 @@ async def audit_page(request: web.Request) -> web.Response:
     async with services.db.sessions() as session:
         rows, total = await audit.page(session, community_id=member.community_id, offset=(page - 1) * size,
                                        limit=size, action=action if action in texts.AUDIT_ACTIONS else None)
+        names = await audit.target_names(session, rows)
     return await cw.render(request, "manage/audit.html", {"rows": rows, "page": page, "action": action,
+                                                          "targets": {r.id: _target(r.target, names) for r in rows},
                                                           "pages": max(1, ceil(total / size)), "total": total})
+
+
+def _target(target: str | None, names: dict[str, str | None]) -> str:
+    """"resident:2" as staff read it: "居民 张建国" (or that it has been deleted since)."""
+    if not target:
+        return ""
+    kind = target.partition(":")[0]
+    kind_name = texts.AUDIT_TARGETS.get(kind, texts.ACTION_OTHER)
+    if target not in names:
+        return texts.AUDIT_TARGET_GONE.format(kind=kind_name)
+    name = names[target]
+    if kind == "notice_template":
+        name = texts.NOTICE_KINDS.get(name or "", name)
+    return f"{kind_name} {name}" if name else kind_name

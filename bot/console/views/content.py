@@ -1,4 +1,4 @@
-"""Management of what the bot and staff say: FAQ entries and canned replies."""
+"""Management of what the bot and staff say: FAQ entries, canned replies and notice templates."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aiohttp import web
 from bot.console import view as cw
 from bot.texts import console as texts
 from storage.staff import canned, directory
+from storage.staff import templates as notice_templates
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -17,6 +18,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/canned", canned_save)
     router.add_post("/manage/canned/{id:\\d+}/delete", canned_delete)
     router.add_get("/manage/templates", templates_page)
+    router.add_post("/manage/templates/{kind:[a-z_]+}", template_save)
+    router.add_post("/manage/templates/{kind:[a-z_]+}/delete", template_delete)
 
 
 async def faq_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
@@ -99,10 +102,67 @@ async def canned_delete(request: web.Request) -> web.StreamResponse:
     raise cw.see_other("/manage/canned", done="deleted")
 
 
-async def templates_page(request: web.Request) -> web.Response:
-    """Which notices have a template message for when the 48-hour window has closed (read-only:
-    template ids come from the WeChat console and live in the config)."""
+async def templates_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    """Which notices have a template message for when the 48-hour window has closed: the
+    community's own (kept here, editable by admins) or else the config's for its accounts."""
     member, services = cw.manager(request), cw.services(request)
-    slug = next((s for s, i in services.community_ids.items() if i == member.community_id), None)
-    accounts = [a for a in services.settings.accounts if a.community == slug]
-    return await cw.render(request, "manage/templates.html", {"accounts": accounts, "kinds": texts.NOTICE_KINDS})
+    async with services.db.sessions() as session:
+        stored = await notice_templates.all_of(session, member.community_id)
+    editing = request.query.get("edit")
+    context = {"stored": stored, "configured": _configured(request, member.community_id), "error": error,
+               "kinds": texts.NOTICE_KINDS, "sources": texts.NOTICE_FIELD_NAMES,
+               "editing": editing if editing in texts.NOTICE_KINDS and member.can("templates") else None,
+               "slots": range(notice_templates.MAX_FIELDS)}
+    return await cw.render(request, "manage/templates.html", context, status=status)
+
+
+def _configured(request: web.Request, community_id: int) -> dict[str, object]:
+    """Per notice kind, the config's template of the community's first account that has one."""
+    services = cw.services(request)
+    slug = next((s for s, i in services.community_ids.items() if i == community_id), None)
+    found: dict[str, object] = {}
+    for account in (a for a in services.settings.accounts if a.community == slug):
+        for kind, template in account.templates.items():
+            if template.template_id:
+                found.setdefault(kind, template)
+    return found
+
+
+def _template_form(form) -> tuple[str, dict[str, str], str]:
+    fields = {}
+    for n in range(notice_templates.MAX_FIELDS):
+        name = str(form.get(f"field_{n}", "")).strip()[:32]
+        if name:
+            fields[name] = str(form.get(f"source_{n}", ""))
+    return str(form.get("template_id", "")).strip(), fields, str(form.get("url", "")).strip()[:500]
+
+
+async def template_save(request: web.Request) -> web.StreamResponse:
+    member, services = cw.staff(request), cw.services(request)
+    member.require("templates")
+    kind = request.match_info["kind"]
+    if kind not in texts.NOTICE_KINDS:
+        raise web.HTTPNotFound()
+    template_id, fields, url = _template_form(await request.post())
+    try:
+        async with services.db.sessions.begin() as session:
+            row = await notice_templates.save(session, community_id=member.community_id, notice_kind=kind,
+                                              template_id=template_id, fields=fields, url=url,
+                                              by=member.username, now=services.clock())
+            await cw.audit(session, request, "template.save", target=f"notice_template:{row.id}",
+                           detail={"kind": kind, "template_id": template_id, "fields": fields})
+    except notice_templates.TemplateError as exc:
+        return await templates_page(request, error=texts.TEMPLATE_ERRORS[exc.code], status=400)
+    raise cw.see_other("/manage/templates", done="saved")
+
+
+async def template_delete(request: web.Request) -> web.StreamResponse:
+    member, services = cw.staff(request), cw.services(request)
+    member.require("templates")
+    kind = request.match_info["kind"]
+    async with services.db.sessions.begin() as session:
+        if kind not in texts.NOTICE_KINDS or not await notice_templates.remove(
+                session, community_id=member.community_id, notice_kind=kind):
+            raise web.HTTPNotFound()
+        await cw.audit(session, request, "template.delete", detail={"kind": kind})
+    raise cw.see_other("/manage/templates", done="deleted")

@@ -48,7 +48,9 @@ async def page(request: web.Request) -> web.Response:
         figures = await dashboard.figures(session, community_id=member.community_id, grid_ids=member.grid_ids,
                                           first=first, last=last, now=services.clock())
     return await cw.render(request, "dashboard.html", {"f": figures, "first": first, "last": last,
-                                                       "charts": _charts(figures), "now": services.clock()})
+                                                       "charts": _charts(figures), "now": services.clock(),
+                                                       "tables": {k: v for k, v in texts.EXPORT_TABLES.items()
+                                                                  if k != "volunteering" or figures.volunteering}})
 
 
 def _charts(f: dashboard.Figures) -> dict[str, dict]:
@@ -59,7 +61,7 @@ def _charts(f: dashboard.Figures) -> dict[str, dict]:
     grades = [g for g in ("red", "yellow", "blue") if f.by_grade.get(g)]
     grid = named(f.by_grid, {})
     rated = [(name, t) for name, t in f.rates.by_grid.items()]
-    return {
+    charts = {
         "per_day": {"type": "line", "labels": [d.strftime("%m-%d") for d in f.days], "values": f.per_day,
                     "name": texts.CHART_TICKETS},
         "category": {"type": "pie", "labels": category[0], "values": category[1]},
@@ -70,6 +72,18 @@ def _charts(f: dashboard.Figures) -> dict[str, dict]:
             {"name": texts.RATE_NAMES[key], "values": [_pct(getattr(t, key)) for _, t in rated]}
             for key in ("response_rate", "resolution_rate", "satisfaction_rate")]},
     }
+    if f.volunteering:
+        charts["volunteering"] = _volunteering_chart(f)
+    return charts
+
+
+def _volunteering_chart(f: dashboard.Figures) -> dict:
+    """Hours as bars on the left axis, points awarded and redeemed as lines on the right one."""
+    return {"type": "bar", "labels": [d.strftime("%m-%d") for d in f.days],
+            "axes": [texts.CHART_HOURS_AXIS, texts.CHART_POINTS_AXIS], "series": [
+                {"name": texts.CHART_HOURS, "values": f.hours_per_day},
+                {"name": texts.CHART_AWARDED, "values": f.awarded_per_day, "type": "line", "axis": 1},
+                {"name": texts.CHART_REDEEMED, "values": f.redeemed_per_day, "type": "line", "axis": 1}]}
 
 
 def _pct(value: float | None) -> float | None:
@@ -77,21 +91,28 @@ def _pct(value: float | None) -> float | None:
 
 
 async def _export(request: web.Request, kind: str) -> tuple[bytes, str]:
+    """CSV: the tickets, or the summary named by ``table``; Excel: everything, a sheet each."""
     member, services = cw.staff(request), cw.services(request)
     member.require("dashboard")
     first, last = period(request)
+    table = request.query.get("table", "tickets")
     async with services.db.sessions.begin() as session:
         tickets = await dashboard.tickets_for_export(session, community_id=member.community_id,
                                                      grid_ids=member.grid_ids, first=first, last=last)
         figures = await dashboard.figures(session, community_id=member.community_id, grid_ids=member.grid_ids,
                                           first=first, last=last, now=services.clock())
         rows = await exports.ticket_rows(session, tickets, now=services.clock())
-        await cw.audit(session, request, "export", detail={"kind": kind, "from": first.isoformat(),
+        tables = exports.summaries(figures)
+        if kind == "csv" and table != "tickets" and table not in tables:
+            raise web.HTTPNotFound()
+        await cw.audit(session, request, "export", detail={"kind": kind, "from": first.isoformat(), "table": table,
                                                            "to": last.isoformat(), "tickets": len(tickets)})
-    name = f"tickets-{first:%Y%m%d}-{last:%Y%m%d}.{kind}"
-    if kind == "csv":
-        return exports.csv_bytes(rows), name
-    return exports.xlsx_bytes(rows, figures), name
+    span = f"{first:%Y%m%d}-{last:%Y%m%d}"
+    if kind == "xlsx":
+        return exports.xlsx_bytes(rows, figures), f"dashboard-{span}.xlsx"
+    if table == "tickets":
+        return exports.csv_bytes(rows), f"tickets-{span}.csv"
+    return exports.csv_bytes(tables[table]), f"{table}-{span}.csv"
 
 
 async def export_csv(request: web.Request) -> web.Response:

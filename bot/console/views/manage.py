@@ -24,6 +24,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/manage/residents/{id:\\d+}", resident_save)
     router.add_get("/manage/grids", grids)
     router.add_post("/manage/grids", grid_add)
+    router.add_post("/manage/grids/{id:\\d+}/rename", grid_rename)
+    router.add_post("/manage/grids/{id:\\d+}/delete", grid_delete)
     router.add_post("/manage/buildings", building_save)
 
 
@@ -127,6 +129,49 @@ async def grid_add(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return await grids(request, error=texts.GRID_EXISTS, status=409)
     raise cw.see_other("/manage/grids", done="created")
+
+
+async def _grid(session, request: web.Request):
+    """The grid named in the path, if it is of the community shown (404 otherwise)."""
+    grid = await directory.grid_of(session, community_id=cw.staff(request).community_id,
+                                   grid_id=int(request.match_info["id"]))
+    if grid is None:
+        raise web.HTTPNotFound()
+    return grid
+
+
+async def grid_rename(request: web.Request) -> web.StreamResponse:
+    cw.manager(request)
+    services = cw.services(request)
+    name = str((await request.post()).get("name", "")).strip()[:100]
+    if not name:
+        return await grids(request, error=texts.BAD_INPUT.format(what="网格名称"), status=400)
+    try:
+        async with services.db.sessions.begin() as session:
+            grid = await _grid(session, request)
+            old = grid.name
+            await directory.rename_grid(session, grid, name)
+            await cw.audit(session, request, "grid.rename", target=f"grid:{grid.id}", detail={"from": old, "to": name})
+    except ValueError:
+        return await grids(request, error=texts.GRID_EXISTS, status=409)
+    raise cw.see_other("/manage/grids", done="saved")
+
+
+async def grid_delete(request: web.Request) -> web.StreamResponse:
+    """Only an unused grid goes (see directory.grid_in_use); otherwise the page says what to move."""
+    cw.manager(request)
+    services = cw.services(request)
+    try:
+        async with services.db.sessions.begin() as session:
+            grid = await _grid(session, request)
+            reason = await directory.grid_in_use(session, grid)
+            if reason:
+                raise cw.Refused(texts.GRID_IN_USE[reason], 409)
+            await cw.audit(session, request, "grid.delete", target=f"grid:{grid.id}", detail={"name": grid.name})
+            await session.delete(grid)
+    except cw.Refused as exc:
+        return await grids(request, error=exc.message, status=exc.status)
+    raise cw.see_other("/manage/grids", done="deleted")
 
 
 async def building_save(request: web.Request) -> web.StreamResponse:

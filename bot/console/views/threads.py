@@ -4,16 +4,16 @@ answering through the outbox, and closing (the resident goes back to the bot).""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from aiohttp import web
 
+from bot import office_hours
 from bot.console import answer, live
 from bot.console import view as cw
 from bot.texts import console as texts
 from bot.texts import handoff as handoff_texts
 from storage.models import Building
-from storage.staff import canned, replies, threads
+from storage.staff import canned, directory, replies, threads
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -26,12 +26,23 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 async def index(request: web.Request) -> web.Response:
+    """The waiting threads; the page polls it (htmx) and swaps in just the table."""
     member, services = cw.staff(request), cw.services(request)
     member.require("threads")
     async with services.db.sessions() as session:
         rows = await threads.escalated(session, community_id=member.community_id, grid_ids=member.grid_ids)
-    timeout = timedelta(minutes=services.settings.dialog.handoff_timeout_minutes)
-    return await cw.render(request, "threads/index.html", {"rows": rows, "now": services.clock(), "timeout": timeout})
+        buildings = {b.id: b.name for b in await directory.buildings(session, member.community_id)}
+    now = services.clock()
+    late = {row.resident.id for row in rows if _silent_too_long(row.conversation, services.settings, now)}
+    template = "threads/_rows.html" if cw.is_htmx(request) else "threads/index.html"
+    return await cw.render(request, template, {"rows": rows, "late": late, "building_names": buildings,
+                                               "poll_seconds": services.settings.console.threads_poll_seconds})
+
+
+def _silent_too_long(conversation, settings, now) -> bool:
+    """Past the silence timeout: the bot takes the resident back at their next message."""
+    deadline = office_hours.silence_deadline(conversation, settings)
+    return deadline is not None and now > deadline
 
 
 async def resident_of(session, request: web.Request):
@@ -51,14 +62,15 @@ async def page(request: web.Request, *, error: str | None = None, status: int = 
     async with services.db.sessions() as session:
         resident = await resident_of(session, request)
         conversation = await threads.conversation_of(session, resident.id)
-        lines = await replies.lines(session, community_id=resident.community_id, openid=resident.openid)
+        before = cw.int_or_none(request.query.get("before"))
+        shown = await replies.window(session, community_id=resident.community_id, openid=resident.openid,
+                                     before_id=before)
         building = await session.get(Building, resident.building_id) if resident.building_id else None
-        context = {"resident": resident, "conversation": conversation, "lines": lines, "building": building,
-                   "claim": await threads.claim_of(session, resident.id),
+        context = {"resident": resident, "conversation": conversation, "lines": shown.lines, "window": shown,
+                   "before": before, "building": building, "claim": await threads.claim_of(session, resident.id),
                    "canned": await canned.all_of(session, resident.community_id),
                    "escalated": bool(conversation and conversation.handoff), "form_key": secrets.token_hex(16),
-                   "last_id": lines[-1].message.id if lines else 0, "error": error, "kept": kept,
-                   "max_reply": replies.MAX_LENGTH}
+                   "last_id": shown.last_id, "error": error, "kept": kept, "max_reply": replies.MAX_LENGTH}
     return await cw.render(request, "threads/thread.html", context, status=status)
 
 

@@ -63,12 +63,14 @@ async def _context(session, request: web.Request, ticket: Ticket) -> dict[str, A
         .where(TicketReporter.ticket_id == ticket.id).order_by(TicketReporter.id))).all()
     chosen = cw.int_or_none(request.query.get("who")) or ticket.reporter_resident_id
     resident = next((r for _, r in reporters if r.id == chosen), reporters[0][1] if reporters else None)
-    lines = (await replies.lines(session, community_id=ticket.community_id, openid=resident.openid)
-             if resident else [])
+    before = cw.int_or_none(request.query.get("before"))
+    shown = (await replies.window(session, community_id=ticket.community_id, openid=resident.openid, before_id=before)
+             if resident else replies.Window([], False))
     events = list(await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                         .order_by(TicketEvent.id)))
     return {
-        "ticket": ticket, "reporters": reporters, "resident": resident, "lines": lines, "events": events,
+        "ticket": ticket, "reporters": reporters, "resident": resident, "lines": shown.lines, "window": shown,
+        "before": before, "events": events,
         "grid": await session.get(Grid, ticket.grid_id) if ticket.grid_id else None,
         "building": await session.get(Building, ticket.building_id) if ticket.building_id else None,
         "assignee": await session.get(Resident, ticket.assignee_resident_id) if ticket.assignee_resident_id else None,

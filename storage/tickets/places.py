@@ -1,4 +1,5 @@
-"""What the intake form reads from the database besides tickets: buildings and recent media."""
+"""What the intake form reads besides tickets: the community's buildings and the media a
+resident sent just before reporting (a photo first, then the words, is common)."""
 
 from __future__ import annotations
 
