@@ -17,6 +17,7 @@ from bot.dispatcher.dispatcher import Dispatcher
 from bot.dispatcher.router import Router
 from bot.observability import health, metrics
 from bot.services import Services, utcnow
+from bot.spool import Spool, spool_directory
 from bot.wechat.endpoint import WeChatEndpoint
 from storage import communities
 from storage.db import Database
@@ -31,6 +32,7 @@ def create_app(settings: Settings, *, nlu=None, clock: Callable = utcnow, schedu
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.append(_services(settings, nlu, clock))
+    app.cleanup_ctx.append(_heartbeat)
     app.cleanup_ctx.append(_wechat_apis)
     if outbox_worker:
         app.cleanup_ctx.append(_outbox_worker)
@@ -53,7 +55,9 @@ def _services(settings: Settings, nlu, clock):
         async with db.sessions.begin() as session:
             ids = await communities.ensure(session, [(c.slug, c.name) for c in settings.communities])
         engine = nlu if nlu is not None else await asyncio.to_thread(_load_nlu, settings)
-        app[keys.SERVICES] = Services(settings=settings, db=db, nlu=engine, community_ids=ids, clock=clock)
+        services = Services(settings=settings, db=db, nlu=engine, community_ids=ids, clock=clock)
+        services.spool = Spool(spool_directory(settings), services.worker_id)
+        app[keys.SERVICES] = services
         yield
         await db.dispose()
     return context
@@ -63,6 +67,16 @@ def _load_nlu(settings: Settings):
     from nlp import load_engine
 
     return load_engine(threshold=settings.nlu.threshold)
+
+
+async def _heartbeat(app: web.Application) -> AsyncIterator[None]:
+    """Tell other processes this one is alive, so they can finish what it claimed if it dies."""
+    from bot.heartbeat import Heartbeat
+
+    heartbeat = Heartbeat(app[keys.SERVICES])
+    await heartbeat.start()
+    yield
+    await heartbeat.stop()
 
 
 async def _wechat_apis(app: web.Application) -> AsyncIterator[None]:
@@ -115,9 +129,28 @@ def _endpoint(router: Router | None):
         endpoint = WeChatEndpoint(services, dispatcher)
         app[keys.DISPATCHER] = dispatcher
         app[keys.ENDPOINT] = endpoint
+        replayer = asyncio.create_task(_replay_spool(services, dispatcher))
         yield
+        replayer.cancel()
+        await asyncio.gather(replayer, return_exceptions=True)
         await endpoint.drain()
     return context
+
+
+async def _replay_spool(services: Services, dispatcher: Dispatcher) -> None:
+    """Messages kept on disk while the database was down (by this or a dead process) run as soon
+    as it answers again; their replies go out as customer-service messages."""
+    while True:
+        if services.spool.pending():
+            try:
+                handled = await services.spool.replay(dispatcher.replay)
+            except Exception:
+                log.exception("replaying the spool failed; trying again later")
+                handled = 0
+            if handled:
+                log.info("replayed %d spooled messages", handled)
+                services.wake_outbox()
+        await asyncio.sleep(services.settings.server.spool_retry_seconds)
 
 
 def add_wechat_routes(app: web.Application) -> None:

@@ -40,6 +40,8 @@ class ServerSettings(_Section):
     reply_deadline_seconds: float = Field(4.0, gt=0, le=4.8)
     timestamp_window_seconds: int = Field(300, ge=0)
     simulator: bool = False  # the resident simulator page; the demo turns it on
+    spool_dir: str | None = None  # messages accepted while the database is down (bot/spool.py)
+    spool_retry_seconds: float = Field(2.0, gt=0)
 
 
 class DatabaseSettings(_Section):
@@ -84,6 +86,14 @@ class IntakeSettings(_Section):
 class DedupSettings(_Section):
     retention_hours: int = Field(48, ge=1)
     running_lease_seconds: float = Field(30.0, gt=0)
+    heartbeat_seconds: float = Field(1.0, gt=0)
+    worker_silent_seconds: float = Field(4.0, gt=0)
+
+    @model_validator(mode="after")
+    def _silence_outlasts_beats(self) -> "DedupSettings":
+        if self.worker_silent_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("worker_silent_seconds must be at least twice heartbeat_seconds")
+        return self
 
 
 class NluSettings(_Section):

@@ -25,19 +25,20 @@ def periods(specs: list[str]) -> list[tuple[time, time]]:
     return sorted(out)
 
 
-def is_open(now: datetime, specs: list[str]) -> bool:
+def is_open(now: datetime, specs: list[str], calendar=None) -> bool:
+    """calendar: the [tickets] settings, whose holidays and extra_workdays overlay the package's."""
     local = now.astimezone(SHANGHAI)
-    return is_workday(local.date()) and any(start <= local.time() < end for start, end in periods(specs))
+    return is_workday(local.date(), calendar) and any(start <= local.time() < end for start, end in periods(specs))
 
 
-def next_opening(now: datetime, specs: list[str]) -> datetime | None:
+def next_opening(now: datetime, specs: list[str], calendar=None) -> datetime | None:
     """When staff are next at work (None when open now or when no hours are configured)."""
-    if not specs or is_open(now, specs):
+    if not specs or is_open(now, specs, calendar):
         return None
     local = now.astimezone(SHANGHAI)
     for offset in range(LOOKAHEAD_DAYS):
         day = local.date() + timedelta(days=offset)
-        if not is_workday(day):
+        if not is_workday(day, calendar):
             continue
         for start, _end in periods(specs):
             opening = datetime.combine(day, start, SHANGHAI)
@@ -57,7 +58,7 @@ def when_text(now: datetime, opening: datetime) -> str:
     return texts.LATER.format(month=opening.month, day=opening.day, weekday=WEEKDAYS[opening.weekday()], time=clock)
 
 
-def after_office_time(start: datetime, amount: timedelta, specs: list[str]) -> datetime:
+def after_office_time(start: datetime, amount: timedelta, specs: list[str], calendar=None) -> datetime:
     """The moment ``amount`` of office time has passed since ``start`` (wall-clock time without
     configured hours). A hand-off's silence timeout counts this way, so a request made in the
     evening, or a message sent over the weekend, still waits for staff when they come in."""
@@ -66,7 +67,7 @@ def after_office_time(start: datetime, amount: timedelta, specs: list[str]) -> d
     local, remaining = start.astimezone(SHANGHAI), amount
     day = local.date()
     for _ in range(SEARCH_DAYS):
-        if is_workday(day):
+        if is_workday(day, calendar):
             for opens, closes in periods(specs):
                 begin = max(datetime.combine(day, opens, SHANGHAI), local)
                 end = datetime.combine(day, closes, SHANGHAI)
@@ -88,10 +89,10 @@ def silence_deadline(conversation, settings) -> datetime | None:
     if since is None:
         return None
     timeout = timedelta(minutes=settings.dialog.handoff_timeout_minutes)
-    return after_office_time(since, timeout, settings.console.office_hours)
+    return after_office_time(since, timeout, settings.console.office_hours, settings.tickets)
 
 
-def off_hours_note(now: datetime, specs: list[str]) -> str | None:
+def off_hours_note(now: datetime, specs: list[str], calendar=None) -> str | None:
     """The sentence to add to a hand-off message outside office hours, else None."""
-    opening = next_opening(now, specs)
+    opening = next_opening(now, specs, calendar)
     return texts.OFF_HOURS.format(when=when_text(now, opening)) if opening else None

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 from bot.config import AccountSettings, Settings
 from storage.db import Database
+from storage.workers import new_worker_id
 
 
 def utcnow() -> datetime:
@@ -23,6 +24,8 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = utcnow
     extras: dict[str, Any] = field(default_factory=dict)
+    worker_id: str = field(default_factory=new_worker_id)  # this process, in claims and heartbeats
+    spool: Any = None  # bot.spool.Spool: where messages wait while the database is down (None: nowhere)
 
     def account(self, name: str) -> AccountSettings:
         account = self.settings.account(name)

@@ -59,5 +59,5 @@ async def to_staff(ctx: Context) -> Reply:
 
 def with_office_hours(ctx: Context, message: str) -> str:
     """Outside office hours the resident also learns when someone will answer."""
-    note = office_hours.off_hours_note(ctx.now, ctx.settings.console.office_hours)
+    note = office_hours.off_hours_note(ctx.now, ctx.settings.console.office_hours, ctx.settings.tickets)
     return f"{message}\n{note}" if note else message

@@ -201,7 +201,7 @@ async def photo_before_done(ctx: Context) -> Reply:
         return Text(t.PHOTO_WHICH_TASK.format(count=len(mine), lines=_task_lines(mine)))
     ticket = mine[0]
     start_step(ctx, PHOTO_OFFER_STATE, ticket_id=ticket.id, number=ticket.number, media_id=ctx.event.media_id,
-                    url=ctx.event.media_url)
+               url=ctx.event.media_url)
     return Text(t.PHOTO_OFFER.format(number=ticket.number, summary=notify.summary(ticket)))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import admission_sqlite as lite
-from storage import outbox
+from storage import dedup, outbox
 from storage.dedup import Seen
 from storage.models import Conversation, MessageLog, ProcessedMessage, Resident
 
@@ -43,6 +43,7 @@ class Arrival:
     now: datetime
     log_fields: dict[str, Any]
     opens_window: bool  # a message from the resident (not e.g. unsubscribe) opens the 48-hour window
+    worker: str | None = None  # this server process (storage.workers), so a retry can tell if it died
 
 
 @dataclass(slots=True)
@@ -121,7 +122,7 @@ async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list
 async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
     db = await lite.handle(session)
     claimed = {(a.account, a.key) for a in _unique_deliveries(arrivals)
-               if lite.claim(db, a.community_id, a.account, a.key, a.now)}
+               if lite.claim(db, a.community_id, a.account, a.key, a.now, a.worker)}
     lite.insert_logs(db, [_inbound_row(a) for a in arrivals if (a.account, a.key) in claimed])
     residents = {}
     for arrival in arrivals:
@@ -151,7 +152,7 @@ def _seen_sqlite(db, arrival: Arrival) -> Seen | None:
 
 async def _claim(connection, statements: _Statements, arrivals: Sequence[Arrival]) -> set[tuple[str, str]]:
     rows = [{"community_id": a.community_id, "account": a.account, "dedup_key": a.key, "status": "running",
-             "started_at": a.now} for a in _unique_deliveries(arrivals)]
+             "started_at": a.now, "worker": a.worker} for a in _unique_deliveries(arrivals)]
     result = await connection.execute(statements.claim, rows)
     return {(row.account, row.dedup_key) for row in result}
 
@@ -181,11 +182,7 @@ async def _residents_and_conversations(session: AsyncSession, arrivals: Sequence
 
 
 async def _seen(session: AsyncSession, arrival: Arrival) -> Seen | None:
-    row = (await session.execute(
-        select(ProcessedMessage.status, ProcessedMessage.delivery, ProcessedMessage.reply,
-               ProcessedMessage.started_at)
-        .where(ProcessedMessage.account == arrival.account, ProcessedMessage.dedup_key == arrival.key))).first()
-    return Seen(*row) if row else None
+    return await dedup.seen(session, account=arrival.account, key=arrival.key)
 
 
 async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:

@@ -78,15 +78,16 @@ CONVERSATION = _Loader(Conversation)
 LOG_COLUMNS = tuple(c.name for c in MessageLog.__table__.columns if c.name != "id")
 _LOG_JSON = frozenset(c.name for c in MessageLog.__table__.columns if isinstance(c.type, JSON))
 
-CLAIM = ("INSERT INTO processed_messages (community_id, account, dedup_key, status, started_at) "
-         "VALUES (?, ?, ?, 'running', ?) ON CONFLICT (account, dedup_key) DO NOTHING")
+CLAIM = ("INSERT INTO processed_messages (community_id, account, dedup_key, status, started_at, worker) "
+         "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (account, dedup_key) DO NOTHING")
 INSERT_LOG = (f"INSERT INTO message_log ({', '.join(LOG_COLUMNS)}) "
               f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})")
 TOUCH_RESIDENT = ("INSERT INTO residents (community_id, openid, roles, subscribed, created_at, last_inbound_at) "
                   "VALUES (?, ?, '[]', 1, ?, ?) ON CONFLICT (community_id, openid) DO UPDATE SET "
                   "last_inbound_at = coalesce(excluded.last_inbound_at, residents.last_inbound_at) "
                   f"RETURNING {RESIDENT.columns}")
-SEEN = "SELECT status, delivery, reply, started_at FROM processed_messages WHERE account = ? AND dedup_key = ?"
+SEEN = ("SELECT m.status, m.delivery, m.reply, m.started_at, w.seen_at FROM processed_messages m "
+        "LEFT JOIN server_workers w ON w.id = m.worker WHERE m.account = ? AND m.dedup_key = ?")
 FINISH = ("UPDATE processed_messages SET status = 'done', delivery = ?, reply = ?, finished_at = ? "
           "WHERE account = ? AND dedup_key = ?")
 
@@ -111,8 +112,9 @@ def log_row(fields: dict[str, Any]) -> tuple:
     return tuple(values)
 
 
-def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now: datetime) -> bool:
-    return db.execute(CLAIM, (community_id, account, key, sql_time(now))).rowcount == 1
+def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now: datetime,
+          worker: str | None) -> bool:
+    return db.execute(CLAIM, (community_id, account, key, sql_time(now), worker)).rowcount == 1
 
 
 def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: datetime,
@@ -137,8 +139,8 @@ def seen(db: sqlite3.Connection, account: str, key: str) -> tuple | None:
     row = db.execute(SEEN, (account, key)).fetchone()
     if row is None:
         return None
-    status, delivery, reply, started_at = row
-    return status, delivery, _read_json(reply), _read_time(started_at)
+    status, delivery, reply, started_at, worker_seen_at = row
+    return status, delivery, _read_json(reply), _read_time(started_at), _read_time(worker_seen_at)
 
 
 def finish(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, dict | None, datetime]]) -> None:

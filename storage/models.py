@@ -142,6 +142,22 @@ class ProcessedMessage(Base):
     reply: Mapped[dict[str, Any] | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(96))  # the server process running it (ServerWorker.id)
+
+
+class ServerWorker(Base):
+    """A running server process and when it last said it was alive.
+
+    A WeChat retry that finds its message still 'running' in a process that stopped beating
+    (killed mid-message) takes the message over at once, instead of waiting out the lease —
+    WeChat gives up after its third try, about 15 seconds after the first.
+    """
+
+    __tablename__ = "server_workers"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)  # host:pid:random
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Conversation(Base):

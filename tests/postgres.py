@@ -14,6 +14,7 @@ to install: they are never skipped, since this is the production database.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -96,10 +97,19 @@ class Cluster:
     def start(self) -> None:
         self.run("initdb", "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
                  "--no-sync")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self.resume()
+
+    def _options(self) -> str:
+        return (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown, as a restart does) but keep its data."""
+        self.run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
+
+    def resume(self) -> None:
         self.run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                 "-o", options)
+                 "-o", self._options())
 
     def stop(self) -> None:
         try:
@@ -108,9 +118,9 @@ class Cluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """A running cluster with a migrated template database; stopped at the end of the session."""
+@contextlib.contextmanager
+def running_cluster():
+    """Start a cluster with a migrated template database; stop and delete it afterwards."""
     user = _server_user()
     root = Path(tempfile.mkdtemp(prefix="linli-pg-"))
     if user is not None:
@@ -127,6 +137,20 @@ def pg_cluster():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A running cluster with a migrated template database; stopped at the end of the session."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def own_pg_cluster():
+    """A cluster of this test's own, for tests that stop and restart the server."""
+    with running_cluster() as cluster:
+        yield cluster
 
 
 _names = itertools.count(1)

@@ -116,6 +116,57 @@ async def test_a_crashed_first_attempt_is_adopted_by_a_later_retry(aiohttp_clien
     assert counting.runs == 1 and delivery.text == "收到：你好"
 
 
+async def _claimed_elsewhere(db, *, key: str, heartbeat_age: float) -> None:
+    """Another server process claimed `key` a second ago; its last heartbeat was `heartbeat_age` ago."""
+    from datetime import datetime, timedelta, timezone
+
+    from storage.models import ServerWorker
+
+    now = datetime.now(timezone.utc)
+    async with db.sessions.begin() as session:
+        session.add(ServerWorker(id="otherhost:4242:abcd", started_at=now - timedelta(hours=1),
+                                 seen_at=now - timedelta(seconds=heartbeat_age)))
+        session.add(ProcessedMessage(community_id=1, account="test", dedup_key=key, status="running",
+                                     started_at=now - timedelta(seconds=1), worker="otherhost:4242:abcd"))
+
+
+async def test_a_retry_takes_over_at_once_when_the_first_attempts_process_went_silent(
+        aiohttp_client, db_url, db, fake_wechat, nlu_engine):
+    counting = Counting()
+    wechat, _ = await _wechat(aiohttp_client, db_url, fake_wechat, nlu_engine, counting)
+    await _claimed_elsewhere(db, key="m:778", heartbeat_age=30)  # killed mid-message, long before its lease
+    delivery = await wechat.deliver(wechat.resident("o_killed").text_xml("你好", msg_id="778"))
+    assert counting.runs == 1 and delivery.text == "收到：你好"
+    async with db.sessions() as session:
+        row = (await session.execute(select(ProcessedMessage.status, ProcessedMessage.worker))).one()
+    assert row.status == "done" and row.worker != "otherhost:4242:abcd"
+
+
+async def test_a_retry_leaves_a_message_to_a_process_that_is_still_beating(
+        aiohttp_client, db_url, db, fake_wechat, nlu_engine):
+    counting = Counting()
+    wechat, _ = await _wechat(aiohttp_client, db_url, fake_wechat, nlu_engine, counting,
+                              reply_deadline_seconds=0.5)
+    await _claimed_elsewhere(db, key="m:779", heartbeat_age=0)  # slow, but alive: it will answer
+    delivery = await wechat.deliver(wechat.resident("o_alive").text_xml("你好", msg_id="779"))
+    assert counting.runs == 0 and delivery.body == "success"
+
+
+async def test_every_server_process_beats_and_says_goodbye(aiohttp_client, db_url, db, fake_wechat, nlu_engine):
+    from storage.models import ServerWorker
+
+    settings = make_settings(db_url, fake_wechat.base_url, dedup={"heartbeat_seconds": 0.05,
+                                                                   "worker_silent_seconds": 0.2})
+    client = await aiohttp_client(create_app(settings, nlu=nlu_engine, scheduler=False))
+    async with db.sessions() as session:
+        first = await session.scalar(select(ServerWorker.seen_at))
+    await asyncio.sleep(0.2)
+    async with db.sessions() as session:
+        assert await session.scalar(select(ServerWorker.seen_at)) > first
+    await client.close()
+    assert await _count(db, ServerWorker) == 0
+
+
 async def _wait_for(condition, timeout: float = 5.0) -> None:
     loop = asyncio.get_running_loop()
     until = loop.time() + timeout

@@ -14,6 +14,7 @@ from bot.events import IncomingEvent
 from bot.observability import metrics
 from bot.replies import Image, Reply, reply_summary, reply_to_dict
 from bot.services import Services
+from bot.spool import event_from_dict, record_from_dict, record_to_dict, store_unavailable
 from storage import admission
 from storage.group_commit import GroupCommit
 
@@ -28,6 +29,7 @@ class Outcome:
     community_id: int
     changed_rows: list[Any] = field(default_factory=list)  # saved with the reply record
     release: Callable[[], None] = lambda: None  # the resident's ordering lock, freed once recorded
+    spooled: bool = False  # the database was down: nothing to record now (bot/spool.py)
 
 
 class Dispatcher:
@@ -39,19 +41,21 @@ class Dispatcher:
         self._run = mw.chain([mw.errors, self.ordering, mw.Admit(self.commits), mw.handler_session,
                               mw.understanding], self._route)
 
-    async def process(self, event: IncomingEvent, *, budget_seconds: float | None = None) -> Outcome:
+    async def process(self, event: IncomingEvent, *, budget_seconds: float | None = None,
+                      replaying: bool = False) -> Outcome:
         """Handle the event; the caller must pass the outcome to `record` (which frees the resident)."""
         community_id = self.services.community_id_for(event.account)
         ctx = Context(event=event, services=self.services, community_id=community_id, now=self.services.clock())
         if budget_seconds is not None:
             ctx.extras["budget_seconds"] = budget_seconds
+        ctx.extras["replaying"] = replaying
         try:
             reply = await self._run(ctx)
         except BaseException:
             ctx.release()
             raise
         metrics.observe_message(ctx)
-        return Outcome(event, reply, ctx.duplicate, community_id, ctx.changed_rows(), ctx.release)
+        return Outcome(event, reply, ctx.duplicate, community_id, ctx.changed_rows(), ctx.release, ctx.spooled)
 
     async def _route(self, ctx: Context) -> Reply | None:
         handler = self.router.resolve(ctx)
@@ -60,17 +64,33 @@ class Dispatcher:
             return None
         return await handler(ctx)
 
-    async def record(self, outcome: Outcome, *, late: bool) -> None:
+    async def record(self, outcome: Outcome, *, late: bool, replaying: bool = False) -> None:
         """Mark the delivery done and log the reply; a late reply is queued as a customer-service message."""
         try:
-            if outcome.duplicate:
+            if outcome.duplicate or outcome.spooled:
                 return
             record = _record_of(outcome, late=late, now=self.services.clock())
-            await self.commits.submit(record)
+            try:
+                await self.commits.submit(record)
+            except Exception as exc:
+                if replaying or self.services.spool is None or not store_unavailable(exc):
+                    raise
+                self.services.spool.put("record", record_to_dict(record))
+                log.warning("database unreachable: the record of %s is spooled", record.key)
+                return
         finally:
             outcome.release()
         if record.outbox_message is not None:
             self.services.wake_outbox()
+
+    async def replay(self, entry: dict[str, Any]) -> None:
+        """Handle one spooled entry now that the database answers again (bot/spool.py); raises if
+        it still does not, so the entry stays spooled."""
+        if entry["kind"] == "record":
+            await self.commits.submit(record_from_dict(entry))
+            return
+        outcome = await self.process(event_from_dict(entry["event"]), replaying=True)
+        await self.record(outcome, late=True, replaying=True)  # the resident was told "稍后回复"
 
 
 def _record_of(outcome: Outcome, *, late: bool, now) -> admission.Record:

@@ -3,6 +3,7 @@
     errors → per-resident ordering → admission → handler session → NLU → router
 
 - errors: nothing a handler does may reach WeChat as a 500; the resident gets an apology.
+  (While the spool is being replayed, "database unreachable" passes through instead.)
 - ordering: one resident's messages are handled one at a time, in arrival order. The lock is
   held from admission until the reply is recorded (Dispatcher.record releases it), so the next
   message sees the dialog as the previous one left it, and a retry of a message still being
@@ -11,7 +12,9 @@
   resident and loads their conversation — in one transaction shared with other messages
   (storage.group_commit). A delivery whose key is taken never runs again: it answers with the
   first attempt's recorded reply (polling if that attempt runs in another process), or adopts it
-  if that attempt died (its lease ran out).
+  if that attempt died — its process stopped beating (storage.workers) or its lease ran out.
+  If the database cannot be reached, the message goes to the spool (bot/spool.py) and the
+  resident is told it arrived; it runs when the database is back.
 - handler session: a handler that calls `ctx.db()` gets its own transaction, committed here with
   the resident's and dialog's changes; otherwise those changes are saved with the reply record.
 - NLU: what the text means (or which menu button was pressed).
@@ -29,6 +32,7 @@ from bot import texts
 from bot.dispatcher.context import Context, Dialog
 from bot.dispatcher.locks import KeyedLocks
 from bot.replies import Reply, Text, reply_from_dict
+from bot.spool import event_to_dict, store_unavailable
 from storage import dedup
 from storage.admission import Admission, Arrival
 from storage.dedup import Seen
@@ -44,9 +48,15 @@ Middleware = Callable[[Context, Next], Awaitable[Reply | None]]
 async def errors(ctx: Context, call_next: Next) -> Reply | None:
     try:
         return await call_next(ctx)
-    except Exception:
+    except Exception as exc:
+        if ctx.extras.get("replaying") and store_unavailable(exc):
+            raise  # replaying the spool: the message stays there until the database is back
         log.exception("handler failed for %s %s", ctx.event.account, ctx.event.dedup_key)
         return Text(texts.APOLOGY)
+
+
+def _may_spool(ctx: Context) -> bool:
+    return ctx.services.spool is not None and not ctx.extras.get("replaying")
 
 
 @dataclass
@@ -65,41 +75,62 @@ class Admit:
 
     async def __call__(self, ctx: Context, call_next: Next) -> Reply | None:
         event = ctx.event
-        admission: Admission = await self.commits.submit(Arrival(
-            community_id=ctx.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
-            now=ctx.now, log_fields=event.log_fields(), opens_window=_opens_window(ctx)))
+        try:
+            admission: Admission = await self.commits.submit(Arrival(
+                community_id=ctx.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
+                now=ctx.now, log_fields=event.log_fields(), opens_window=_opens_window(ctx),
+                worker=ctx.services.worker_id))
+        except Exception as exc:
+            if not (_may_spool(ctx) and store_unavailable(exc)):
+                raise
+            return _spool(ctx, exc)
         ctx.resident = admission.resident
         conversation = admission.conversation or Conversation(
             community_id=ctx.community_id, resident_id=admission.resident.id, data={}, handoff=False,
             misunderstood=0)
         ctx.dialog = Dialog(conversation, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
-        if not admission.first and not await self._adopt_stale(ctx, admission.earlier):
-            ctx.duplicate = True
-            return await self._answer_of_first_attempt(ctx, admission.earlier)
-        return await call_next(ctx)
+        if admission.first:
+            return await call_next(ctx)
+        return await self._retry(ctx, admission.earlier, call_next)
 
-    async def _adopt_stale(self, ctx: Context, earlier: Seen | None) -> bool:
-        lease = timedelta(seconds=ctx.settings.dedup.running_lease_seconds)
-        if earlier is None or earlier.status != "running" or earlier.started_at >= ctx.now - lease:
-            return False
-        async with ctx.services.db.sessions.begin() as session:
-            adopted = await dedup.take_over_stale(session, account=ctx.event.account, key=ctx.event.dedup_key,
-                                                  now=ctx.now, lease=lease)
-        if adopted:
-            log.warning("adopting %s: its first attempt never finished", ctx.event.dedup_key)
-        return adopted
-
-    async def _answer_of_first_attempt(self, ctx: Context, earlier: Seen | None) -> Reply | None:
-        """The first attempt's recorded reply; if it is still running elsewhere, wait within the budget."""
+    async def _retry(self, ctx: Context, earlier: Seen | None, call_next: Next) -> Reply | None:
+        """A retry answers with the first attempt's reply, waiting for it within the budget; if
+        that attempt's process died (it stopped beating, or the lease ran out) it takes over."""
         loop = asyncio.get_running_loop()
         until = loop.time() + ctx.extras.get("budget_seconds", ctx.settings.server.reply_deadline_seconds)
-        while earlier is not None and earlier.status != "done" and loop.time() < until:
+        while earlier is not None and earlier.status != "done":
+            if await self._adopt_orphan(ctx, earlier):
+                return await call_next(ctx)
+            if loop.time() >= until:
+                break
             await asyncio.sleep(self.poll_seconds)
             async with ctx.services.db.sessions() as session:
                 earlier = await dedup.seen(session, account=ctx.event.account, key=ctx.event.dedup_key)
+        ctx.duplicate = True
         if earlier is not None and earlier.status == "done" and earlier.delivery == "passive":
             return reply_from_dict(earlier.reply)
         return None
+
+    async def _adopt_orphan(self, ctx: Context, earlier: Seen) -> bool:
+        config = ctx.settings.dedup
+        lease, silent = timedelta(seconds=config.running_lease_seconds), timedelta(seconds=config.worker_silent_seconds)
+        now = ctx.services.clock()
+        if not earlier.orphaned(now, lease=lease, silent_after=silent):
+            return False
+        async with ctx.services.db.sessions.begin() as session:
+            adopted = await dedup.take_over(session, account=ctx.event.account, key=ctx.event.dedup_key, now=now,
+                                            lease=lease, silent_after=silent, worker=ctx.services.worker_id)
+        if adopted:
+            log.warning("adopting %s: the process running its first attempt went silent", ctx.event.dedup_key)
+        return adopted
+
+
+def _spool(ctx: Context, exc: BaseException) -> Reply:
+    """The database is unreachable: keep the message on disk and tell the resident we have it."""
+    ctx.services.spool.put("event", {"event": event_to_dict(ctx.event), "at": ctx.now})
+    ctx.spooled = True
+    log.warning("database unreachable (%s): %s spooled", type(exc).__name__, ctx.event.dedup_key)
+    return Text(texts.RECEIVED_WHILE_DOWN)
 
 
 def _opens_window(ctx: Context) -> bool:

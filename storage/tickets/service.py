@@ -86,7 +86,7 @@ async def _route(session: AsyncSession, ticket: Ticket, *, now: datetime, settin
         log.warning("ticket %s (%s): nobody to route it to or tell; configure tickets.teams", ticket.number,
                     ticket.grade)
     event = _move(session, ticket, "triaged", SYSTEM, now=now, settings=settings,
-                        note=notices.TRIAGE_NOTE.format(grade=notices.GRADE_NAMES[ticket.grade], rule=ticket.sla_rule))
+                        note=notices.TRIAGE_NOTE.format(grade=notices.GRADE_NAMES[ticket.grade]))
     if route.team is not None:
         ticket.assignee_team = route.team
         ticket.assignee_resident_id = route.assignee.resident_id if route.assignee else None

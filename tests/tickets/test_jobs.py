@@ -103,10 +103,24 @@ async def test_no_first_response_in_time_is_overdue_too(db, world, settings, clo
 
 async def test_a_staff_level_ticket_escalates_to_the_street(db, world, settings, clock, services):
     ticket = await file_ticket(db, world, settings, clock(), grade="yellow")  # mediation team
-    clock.now = ticket.resolve_due_at + (ticket.resolve_due_at - ticket.created_at)
+    overdue = ticket.resolve_due_at + (ticket.resolve_due_at - ticket.created_at)
+    clock.now = _daytime(overdue)  # 督办 notices wait out quiet hours (22:00-08:00)
     await ticket_jobs.supervise_overdue(services)
     alerted = {r.openid for r in await outbox_rows(db) if r.notice_kind == "ticket_alert"}
     assert set(STREET) <= alerted and set(STAFF) <= alerted
+
+
+def _daytime(moment):
+    """The same moment, or the next 10:00 in Shanghai if it falls outside 08:00-22:00."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo("Asia/Shanghai"))
+    if 8 <= local.hour < 22:
+        return moment
+    day = local.date() + timedelta(days=1 if local.hour >= 22 else 0)
+    return local.replace(year=day.year, month=day.month, day=day.day, hour=10, minute=0, second=0,
+                         microsecond=0).astimezone(moment.tzinfo)
 
 
 async def test_tickets_on_time_or_done_are_left_alone(db, world, settings, clock, services):

@@ -90,13 +90,14 @@ async def resident_save(request: web.Request) -> web.StreamResponse:
         cared = {int(v) for v in form.getall("cared", []) if str(v).isdigit()} & known
         grid_ids = {g.id for g, _ in await directory.grids_with_buildings(session, member.community_id) if g}
         worked = {int(v) for v in form.getall("worked", []) if str(v).isdigit()} & grid_ids
-        await _set_roles(session, resident, wanted, cared, worked, services.clock())
+        await _set_roles(session, resident, wanted, cared, worked, services.clock(), services.settings)
         await cw.audit(session, request, "resident.update", target=f"resident:{resident.id}",
                        detail={"roles": sorted(wanted), "cared": sorted(cared), "worked": sorted(worked)})
     raise cw.see_other(f"/manage/residents/{resident.id}", done="saved")
 
 
-async def _set_roles(session, resident, wanted: set[str], cared: set[int], worked: set[int], now) -> None:
+async def _set_roles(session, resident, wanted: set[str], cared: set[int], worked: set[int], now,
+                     settings) -> None:
     for role in ROLE_CHOICES:
         if role in wanted:
             links = MemberHouseholdBuilding if role == roles.MEMBER else GridWorker
@@ -106,7 +107,7 @@ async def _set_roles(session, resident, wanted: set[str], cared: set[int], worke
             await roles.grant(session, resident=resident, role=role, building_ids=sorted(cared),
                               grid_ids=sorted(worked))
         elif roles.has_role(resident, role):
-            await roles.revoke(session, resident=resident, role=role, now=now)
+            await roles.revoke(session, resident=resident, role=role, now=now, settings=settings)
 
 
 async def grids(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
