@@ -50,15 +50,32 @@ def main() -> None:
 @click.option("--host", default=None, help="Override server.host.")
 @click.option("--port", type=int, default=None, help="Override server.port.")
 @click.option("--no-scheduler", is_flag=True, help="Leave the jobs to a separate `linli scheduler` process.")
-def serve(config_path: str | None, host: str | None, port: int | None, no_scheduler: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes sharing the port (SO_REUSEPORT, Linux), supervised by this one; "
+                   "the scheduler runs in worker 0 (see bot/supervisor.py).")
+@click.option("--max-failed-starts", type=click.IntRange(min=1), default=5, show_default=True,
+              help="With --workers: exit 1 once a worker has died before listening this many times in a row.")
+@click.option("--worker-index", type=int, default=None, hidden=True)  # set by the supervisor for its workers
+def serve(config_path: str | None, host: str | None, port: int | None, no_scheduler: bool, workers: int,
+          max_failed_starts: int, worker_index: int | None) -> None:
     """Run the message server (with the scheduler)."""
+    from bot import supervisor
+
+    settings = _settings_for_running(config_path)
+    host, port = host or settings.server.host, port or settings.server.port
+    if workers > 1:
+        command = supervisor.worker_command(config_path=config_path, host=host, port=port,
+                                            scheduler=not no_scheduler)
+        sys.exit(supervisor.supervise(command, workers, supervisor.Policy(max_failed_starts=max_failed_starts)))
     from aiohttp import web
 
     from bot.app import create_app
 
-    settings = _settings_for_running(config_path)
-    web.run_app(create_app(settings, scheduler=not no_scheduler), host=host or settings.server.host,
-                port=port or settings.server.port, print=lambda msg: logging.getLogger("linli").info(msg))
+    app = create_app(settings, scheduler=not no_scheduler)
+    if worker_index is not None:
+        supervisor.run_worker(app, host=host, port=port, index=worker_index)
+        return
+    web.run_app(app, host=host, port=port, print=lambda msg: logging.getLogger("linli").info(msg))
 
 
 @main.command()

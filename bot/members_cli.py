@@ -14,55 +14,23 @@ Times are Asia/Shanghai; staff read the output, so it is in Chinese.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timezone
-from typing import Awaitable, Callable
+from datetime import datetime
 
 import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_support import community_option, config_option, run_in_community
 from bot.config import Settings
 from bot.texts import members as t
-from storage import communities
-from storage.db import Database
 from storage.member_models import CareHousehold
 from storage.members import care, codes, roles, visits
 from storage.models import Building, Grid, Resident
 from storage.reminders import LOCAL
 
-config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                             help="TOML settings file (default: $LINLI_CONFIG or ./config.toml).")
-community_option = click.option("--community", default=None, help="Community slug (default: the first).")
 role_option = click.option("--role", type=click.Choice(roles.ROLES), required=True)
 buildings_option = click.option("--building", "buildings", multiple=True, help="A building it looks after (repeat).")
 grids_option = click.option("--grid", "grids", multiple=True, help="A grid it works (repeat).")
-
-Work = Callable[[AsyncSession, int, datetime, Settings], Awaitable[str]]
-
-
-def _run(config_path: str | None, community: str | None, work: Work) -> None:
-    """Run the work in one transaction on the community's database and print what it says."""
-    from bot.cli import _settings
-
-    settings = _settings(config_path)
-    chosen = next((c for c in settings.communities if community in (None, c.slug)), None)
-    if chosen is None:
-        raise click.BadParameter(f"no community {community!r} in the config", param_hint="--community")
-
-    async def main() -> str:
-        db = Database(settings.database.url)
-        try:
-            async with db.sessions.begin() as session:
-                ids = await communities.ensure(session, [(chosen.slug, chosen.name)])
-                return await work(session, ids[chosen.slug], datetime.now(timezone.utc), settings)
-        finally:
-            await db.dispose()
-    try:
-        click.echo(asyncio.run(main()))
-    except (LookupError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-
 
 async def _resident(session: AsyncSession, community_id: int, openid: str) -> Resident:
     found = await session.scalar(select(Resident).where(Resident.community_id == community_id,
@@ -110,7 +78,7 @@ def issue_code(config_path, community, role, buildings, grids, name, actor) -> N
                                  issued_by=actor)
         return (f"绑定码 {code.code}（{t.ROLE_NAMES[role]}，{_local(code.expires_at)} 前有效，只能用一次）\n"
                 f"请对方在公众号里发送：绑定 {code.code}")
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 @members.command()
@@ -128,7 +96,7 @@ def grant(config_path, community, openid, role, buildings, grids) -> None:
                           building_ids=await _ids(session, community_id, Building, buildings),
                           grid_ids=await _ids(session, community_id, Grid, grids))
         return f"{resident.name or openid} 已登记为{t.ROLE_NAMES[role]}"
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 @members.command()
@@ -144,7 +112,7 @@ def revoke(config_path, community, openid, role) -> None:
         stopped = await roles.revoke(session, resident=resident, role=role, now=now, settings=settings)
         note = f"；{len(orphans)} 户重点户需另派走访人（members care assign）" if orphans else ""
         return f"{resident.name or openid} 不再是{t.ROLE_NAMES[role]}，停止了 {stopped} 条提醒{note}"
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 @members.command("list")
@@ -168,7 +136,7 @@ def list_members(config_path, community) -> None:
             lines.append(f"未使用的绑定码 {code.code}（{t.ROLE_NAMES[code.role]}，{code.label or ''}，"
                          f"{_local(code.expires_at)} 前有效）")
         return "\n".join(lines) or "还没有党员中心户或网格员。"
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 # ---- care households ------------------------------------------------------------------------
@@ -213,7 +181,7 @@ def care_add(config_path, community, name, category, building, unit, room, phone
             building_id=building_ids[0] if building_ids else None, unit=unit, room=room, phone=phone, note=note,
             plan=care.Plan(every, anchor, hour, quiet_start, quiet_end), now=now, settings=settings)
         return await _describe(session, household, "已登记")
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 async def _household(session: AsyncSession, community_id: int, household_id: int) -> CareHousehold:
@@ -243,7 +211,7 @@ def care_assign(config_path, community, household_id, member_openid) -> None:
         await care.assign_member(session, household, member, now=now, settings=settings)
         visitor = (member.name or member.openid) if member else "（暂无人）"
         return await _describe(session, household, f"已改由{visitor}走访")
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 @care_group.command("remove")
@@ -256,7 +224,7 @@ def care_remove(config_path, community, household_id) -> None:
         household = await _household(session, community_id, household_id)
         stopped = await care.remove_household(session, household, now=now)
         return f"已移除重点户 {household.id}（{household.name}），停止了 {stopped} 条提醒"
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)
 
 
 @care_group.command("list")
@@ -275,4 +243,4 @@ def care_list(config_path, community) -> None:
                          f"{(member.name or member.openid) if member else t.NO_MEMBER}｜周期："
                          f"{schedule.recurrence if schedule else '-'}｜下次：{due}")
         return "\n".join(lines) or "还没有登记重点户。"
-    _run(config_path, community, work)
+    run_in_community(config_path, community, work)

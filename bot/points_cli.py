@@ -16,50 +16,20 @@ it (--by) and lands in the points audit trail.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_support import community_option, config_option, run_in_community
 from bot.points_jobs import queue_cancellation, queue_promotions
 from bot.texts.points import LOCAL, moment, span
-from storage import communities
-from storage.db import Database
 from storage.models import Resident
 from storage.points import activities, ledger, mall, resources
 
-config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                             help="TOML settings file (default: $LINLI_CONFIG or ./config.toml).")
-community_option = click.option("--community", default=None, help="Community slug (default: the first).")
 by_option = click.option("--by", "actor", required=True, help="Your name, for the audit trail.")
 TIME = click.DateTime(["%Y-%m-%d %H:%M"])
-
-
-def _run(config_path: str | None, community: str | None,
-         work: Callable[[AsyncSession, int, datetime], Awaitable[str]]) -> None:
-    """Run one piece of work in a transaction of the community's database and print what it says."""
-    from bot.cli import _settings
-
-    settings = _settings(config_path)
-    chosen = next((c for c in settings.communities if community in (None, c.slug)), None)
-    if chosen is None:
-        raise click.BadParameter(f"no community {community!r} in the config", param_hint="--community")
-
-    async def main() -> str:
-        db = Database(settings.database.url)
-        try:
-            async with db.sessions.begin() as session:
-                ids = await communities.ensure(session, [(chosen.slug, chosen.name)])
-                return await work(session, ids[chosen.slug], datetime.now(timezone.utc))
-        finally:
-            await db.dispose()
-    try:
-        click.echo(asyncio.run(main()))
-    except (LookupError, ValueError, mall.OutOfStock, mall.NotCancellable, ledger.InsufficientPoints) as exc:
-        raise click.ClickException(_explain(exc)) from None
 
 
 def _explain(exc: Exception) -> str:
@@ -128,7 +98,7 @@ def activity_add(config_path, community, actor, title, place, start, end, capaci
 
     per_hour = _settings(config_path).points.per_volunteer_hour
 
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         created = await activities.create(
             session, community_id=community_id, title=title, place=place, starts_at=_local(start), ends_at=_local(end),
             capacity=capacity, points=points_, per_hour=per_hour, signup_deadline=_local(deadline),
@@ -143,7 +113,7 @@ def activity_add(config_path, community, actor, title, place, start, end, capaci
 @community_option
 def activity_list(config_path, community) -> None:
     """Activities that have not ended, with their check-in codes."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await activities.upcoming(session, community_id, now, limit=100)
         return "\n".join(f"{a.number}. {a.title}  {span(a.starts_at, a.ends_at)}  {a.place}  {a.points}分  "
                          f"名额 {a.confirmed}/{a.capacity}  签到码 {a.checkin_code}" for a in found) or "没有未结束的活动"
@@ -156,7 +126,7 @@ def activity_list(config_path, community) -> None:
 @click.argument("number", type=int)
 def activity_show(config_path, community, number) -> None:
     """Everyone signed up for an activity (confirmed, walk-ins, then the waitlist in order)."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await _activity(session, community_id, number)
         lines = [f"{found.number}. {found.title}  {span(found.starts_at, found.ends_at)}  签到码 {found.checkin_code}"]
         for signup, resident in await activities.signups(session, found.id):
@@ -179,7 +149,7 @@ def activity_checkin(config_path, community, actor, number, openid) -> None:
 
     grace = timedelta(minutes=_settings(config_path).points.attendance_grace_minutes)
 
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await _activity(session, community_id, number)
         resident = await _resident(session, community_id, openid)
         done = await activities.mark_attended(session, activity=found, resident_id=resident.id, actor=actor, now=now,
@@ -202,7 +172,7 @@ def activity_cancel(config_path, community, actor, number, reason) -> None:
     slug = community or settings.communities[0].slug
     account = next((a.name for a in settings.accounts if a.community == slug), None)
 
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await _activity(session, community_id, number)
         people = await activities.cancel_activity(session, activity_id=found.id, actor=actor, now=now,
                                                   reason=reason.strip()[:100])
@@ -228,7 +198,7 @@ def activity_capacity(config_path, community, actor, number, capacity) -> None:
     slug = community or settings.communities[0].slug
     account = next((a.name for a in settings.accounts if a.community == slug), None)
 
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await _activity(session, community_id, number)
         promoted = await activities.set_capacity(session, activity_id=found.id, capacity=capacity, actor=actor, now=now)
         if account is not None:
@@ -253,7 +223,7 @@ def item() -> None:
 @click.option("--stock", required=True, type=click.IntRange(min=0))
 @click.option("--description", default="")
 def item_add(config_path, community, actor, name, cost, stock, description) -> None:
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         added = await mall.add_item(session, community_id=community_id, name=name, cost=cost, stock=stock,
                                     description=description, actor=actor, now=now)
         return f"已上架 {added.number}. {added.name}：{added.cost} 分，库存 {added.stock}"
@@ -264,7 +234,7 @@ def item_add(config_path, community, actor, name, cost, stock, description) -> N
 @config_option
 @community_option
 def item_list(config_path, community) -> None:
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         listed = await mall.items(session, community_id, include_disabled=True)
         return "\n".join(f"{i.number}. {i.name}  {i.cost}分  库存 {i.stock}{'' if i.enabled else '  (已下架)'}"
                          for i in listed) or "积分超市还没有商品"
@@ -279,7 +249,7 @@ def item_list(config_path, community) -> None:
 @click.argument("add", type=int)
 def item_restock(config_path, community, actor, number, add) -> None:
     """Add units (negative: take some off the shelf)."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await mall.find_item(session, community_id, number=number)
         if found is None:
             raise LookupError(f"没有编号为 {number} 的商品")
@@ -299,7 +269,7 @@ def order() -> None:
 @click.argument("code")
 def order_pickup(config_path, community, actor, code) -> None:
     """Hand over an order against its pickup code."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         done = await mall.pick_up(session, community_id=community_id, pickup_code=code, actor=actor, now=now)
         name = (await mall.get_item(session, done.item_id)).name
         return f"已领取：{name}（订单 {done.id}）"
@@ -317,7 +287,7 @@ def order_pickup(config_path, community, actor, code) -> None:
 @click.option("--reason", required=True, help="Shown to the resident and kept in the audit trail.")
 def adjust(config_path, community, actor, openid, delta, reason) -> None:
     """Correct a resident's points, with a reason."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         resident = await _resident(session, community_id, openid)
         await ledger.adjust(session, community_id=community_id, resident_id=resident.id, delta=delta, reason=reason,
                             actor=actor, now=now)
@@ -331,7 +301,7 @@ def adjust(config_path, community, actor, openid, delta, reason) -> None:
 @click.argument("words", nargs=-1)
 def search_resources(config_path, community, words) -> None:
     """Search the resources list (skills and free time), e.g. `linli points resources 电器 周末`."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         found = await resources.search(session, community_id, " ".join(words))
         return "\n".join(f"{r.name or '-'}  {r.phone or '-'}  {r.openid}  会：{'、'.join(e.skills) or '-'}  "
                          f"有空：{'、'.join(e.availability) or '-'}  原话：{e.said}" for e, r in found) or "没有找到"
@@ -343,7 +313,11 @@ def search_resources(config_path, community, words) -> None:
 @community_option
 def check(config_path, community) -> None:
     """Verify that every cached balance equals its ledger."""
-    async def work(session, community_id, now):
+    async def work(session, community_id, now, settings):
         wrong = await ledger.inconsistencies(session, community_id)
         return "\n".join(f"居民 {rid}: 缓存 {cached} ≠ 账本 {real}" for rid, cached, real in wrong) or "账目一致"
     _run(config_path, community, work)
+
+
+def _run(config_path: str | None, community: str | None, work) -> None:
+    run_in_community(config_path, community, work, refusals=(LookupError, ValueError, mall.OutOfStock, mall.NotCancellable, ledger.InsufficientPoints), explain=_explain)

@@ -100,6 +100,8 @@ async def start(ctx: Context) -> Reply:
         await _prefill_location(ctx, draft)
     expired = parse_state(ctx.dialog.expired_state)
     prefix = t.RESTARTED_AFTER_EXPIRY.format(kind=t.KIND_WORDS[expired[0]]) if expired else ""
+    if draft.description and form.next_step(draft) != "confirm":  # the summary reads it all back anyway
+        prefix += t.NOTED.format(kind=t.KIND_WORDS[draft.kind], what=form.shorten(draft.description, 24))
     return await _advance(ctx, draft, prefix)
 
 
@@ -243,6 +245,8 @@ async def _not_an_answer(ctx: Context, draft: Draft, step: str, text: str) -> Re
 
 def _unclear(step: str, draft: Draft, ctx: Context) -> str:
     """What to say when an answer does not fit: the hint, then the question again."""
+    if step == "photo" and form.is_yes(_normalized(ctx)):
+        return t.PHOTO_GO_AHEAD  # "是" to "可以发一张照片": tell them how
     hints = {"description": t.DESCRIPTION_TOO_SHORT, "location": t.LOCATION_UNCLEAR,
              "location_confirm": t.LOCATION_CONFIRM_UNCLEAR.format(place=form.location_text(draft)),
              "category": t.CATEGORY_UNCLEAR + "\n" + form.question("category", draft),

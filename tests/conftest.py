@@ -1,11 +1,18 @@
-"""Shared fixtures: a real (SQLite) database per test, settings, and the fake WeChat API.
+"""Shared fixtures: a real database per test (SQLite or PostgreSQL), settings, and the fake WeChat API.
 
-The schema is migrated once per session with Alembic into a template file, then copied for each
-test, so every test gets a fresh real database in milliseconds.
+The backend is chosen for the whole run with ``--database=sqlite|postgresql`` (or the environment
+variable LINLI_TEST_DATABASE; SQLite by default): ``db_url`` — and everything built on it (db,
+settings, app_client, wechat…) — is then a copy of a migrated SQLite template file
+(``sqlite_url``) or a database of its own on the throwaway PostgreSQL cluster (``pg_url``,
+tests/postgres.py). The PostgreSQL pass runs only the tests whose result can depend on the
+backend: those that use ``db_url`` and are not marked ``backend_specific`` (tests that pick their
+databases themselves); everything else already ran, identically, in the SQLite pass.
+See tests/README.md.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,6 +24,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 pytest_plugins = ["tests.postgres"]  # pg_cluster / pg_url: a throwaway PostgreSQL
+
+BACKENDS = ("sqlite", "postgresql")
 
 # Test-only account values, not real secrets.
 TEST_APPID = "wxlinlitest000001"
@@ -48,6 +57,44 @@ def make_settings(db_url: str, api_base_url: str = "http://127.0.0.1:9", **overr
     return validate(data)
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption("--database", choices=BACKENDS, default=None,
+                     help="the database behind db_url for the whole run (default: $LINLI_TEST_DATABASE or sqlite)")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "backend_specific: the test chooses its databases itself (sqlite_url, "
+                                       "pg_url, or both); it runs in the SQLite pass only")
+    backend = backend_of(config)
+    if backend not in BACKENDS:
+        raise pytest.UsageError(f"LINLI_TEST_DATABASE={backend!r}: must be one of {', '.join(BACKENDS)}")
+
+
+def backend_of(config) -> str:
+    """The backend of this run: the option, else the environment, else SQLite."""
+    return config.getoption("database") or os.environ.get("LINLI_TEST_DATABASE") or "sqlite"
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {backend_of(config)}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """On PostgreSQL, leave out the tests that cannot depend on the backend: running them again
+    would only cost time (they ran in the SQLite pass)."""
+    if backend_of(config) != "postgresql":
+        return
+    keep = [item for item in items if _depends_on_backend(item)]
+    dropped = [item for item in items if not _depends_on_backend(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def _depends_on_backend(item) -> bool:
+    return "db_url" in getattr(item, "fixturenames", ()) and item.get_closest_marker("backend_specific") is None
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("schema") / "template.db"
@@ -56,10 +103,19 @@ def migrated_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def db_url(tmp_path, migrated_template) -> str:
+def sqlite_url(tmp_path, migrated_template) -> str:
+    """A freshly migrated SQLite file for this test, whatever the run's backend."""
     target = tmp_path / "linli.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def db_url(request) -> str:
+    """A freshly migrated database of the run's backend (``--database``) for this test."""
+    if backend_of(request.config) == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return request.getfixturevalue("sqlite_url")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ DESCRIBE = {
 }
 ASK_DESCRIPTION = {kind: "好的，" + ask for kind, ask in DESCRIBE.items()}  # DESCRIBE alone after another sentence
 DESCRIPTION_TOO_SHORT = "请再多说几个字，说说是什么问题。"
+NOTED = "收到您的{kind}：{what}。\n"  # read back first, so the resident knows they were understood
 DESCRIPTION_JOINER = "；"  # between the first words and what the resident added (a danger said later)
 
 ASK_LOCATION = "请问在哪里？例如“3栋2单元502”或“小区东门”，也可以发送位置。"
@@ -28,6 +29,7 @@ CATEGORY_UNCLEAR = "请回复上面列表里的数字，例如“1”。"
 OTHER_CATEGORY = "其他"
 
 ASK_PHOTO = "可以发一张现场照片，方便工作人员了解情况；没有请回复“跳过”。"
+PHOTO_GO_AHEAD = "好的，请直接发照片：点输入框右边的“+”，选“照片”或“拍摄”。没有照片请回复“跳过”。"
 PHOTO_RECEIVED = "照片收到了。"
 ASK_PHONE_REGISTERED = ("工作人员可能需要电话联系您。回复“1”使用登记的电话 {masked}；"
                         "也可以直接发新号码；不留电话请回复“跳过”。")

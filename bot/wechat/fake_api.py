@@ -90,9 +90,15 @@ class FakeWeChat:
         self.base_url = f"http://{host}:{bound_port}"
 
     async def stop(self) -> None:
+        """Close the port: callers now get "connection refused", as when WeChat is unreachable.
+        ``start(port=fake.port)`` opens it again, with tokens and records kept."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
 
     # ---- test helpers ----------------------------------------------------------------------
 
@@ -120,6 +126,10 @@ class FakeWeChat:
     def fail_next(self, path_suffix: str, errcode: int, times: int = 1) -> None:
         """The next ``times`` calls whose path ends with ``path_suffix`` answer ``errcode``."""
         self._failures.append([path_suffix, errcode, times])
+
+    def clear_failures(self) -> None:
+        """Forget pending ``fail_next`` answers (the outage is over), keeping everything else."""
+        self._failures = []
 
     def add_media(self, data: bytes = SAMPLE_JPEG, content_type: str = "image/jpeg",
                   media_id: str | None = None) -> str:

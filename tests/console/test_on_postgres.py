@@ -10,6 +10,8 @@ from storage.models import OutboxMessage
 from tests.console.conftest import logged_in, make_ticket
 from tests.console.test_tickets import numbers
 
+pytestmark = pytest.mark.backend_specific  # PostgreSQL in every pass, so once is enough
+
 
 @pytest.fixture
 def db_url(pg_url):

@@ -76,15 +76,15 @@ def in_thread(work) -> threading.Thread:
     return thread
 
 
-async def test_two_schedulers_on_one_sqlite_file_send_each_reminder_once(db_url):
+async def test_two_schedulers_on_one_sqlite_file_send_each_reminder_once(sqlite_url):
     now = START
-    ids = await seed(db_url, N, now)
-    threads = [in_thread(lambda: scheduler_run(db_url, ids, now, batch_size=50)) for _ in range(2)]
+    ids = await seed(sqlite_url, N, now)
+    threads = [in_thread(lambda: scheduler_run(sqlite_url, ids, now, batch_size=50)) for _ in range(2)]
     for thread in threads:
         await asyncio.to_thread(thread.join)
     sent_by_each = [thread.results[0] for thread in threads]
     assert sum(sent_by_each) == N
-    assert await outcome(db_url) == (N, N, N, {"sent"})
+    assert await outcome(sqlite_url) == (N, N, N, {"sent"})
 
 
 async def scheduler_processes(url: str, now: datetime, count: int, batch_size: int) -> list[int]:
@@ -184,8 +184,8 @@ async def a_week_of_ticks(url: str, clock, schedulers: int) -> Counter:
             await db.dispose()
 
 
-async def test_two_schedulers_ticking_for_a_week_on_postgresql_send_what_one_sends(db_url, pg_url):
-    one = await a_week_of_ticks(db_url, Clock(), 1)
+async def test_two_schedulers_ticking_for_a_week_on_postgresql_send_what_one_sends(sqlite_url, pg_url):
+    one = await a_week_of_ticks(sqlite_url, Clock(), 1)
     two = await a_week_of_ticks(pg_url, Clock(), 2)
     assert sum(one.values()) > 40  # due-day and second reminders, escalations, digests, 督办
     assert two == one

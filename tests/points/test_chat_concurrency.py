@@ -16,10 +16,12 @@ from tests.conftest import make_settings
 from tests.points.conftest import Staff
 from tests.wechat_client import WeChatClient
 
+pytestmark = pytest.mark.backend_specific  # both backends, chosen here
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def chat_db_url(request) -> str:
-    return request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
 @pytest.fixture

@@ -24,10 +24,12 @@ from storage.points_models import (
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
+pytestmark = pytest.mark.backend_specific  # both backends, chosen here
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request) -> str:
-    return request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
 @pytest.fixture

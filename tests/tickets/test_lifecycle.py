@@ -120,6 +120,7 @@ def _one_wins(results) -> Ticket:
     return winners[0]
 
 
+@pytest.mark.backend_specific
 async def test_two_staff_at_once_on_sqlite_one_wins(db, db_url, world, settings, clock):
     other = Database(db_url)  # a second connection, as a second server process would have
     try:
@@ -131,6 +132,7 @@ async def test_two_staff_at_once_on_sqlite_one_wins(db, db_url, world, settings,
     assert changes == [winner.status]  # the loser left no trace
 
 
+@pytest.mark.backend_specific
 async def test_two_staff_at_once_on_postgres_one_wins(pg_db, settings, clock):
     from tests.tickets.conftest import build_world
 
@@ -139,6 +141,7 @@ async def test_two_staff_at_once_on_postgres_one_wins(pg_db, settings, clock):
     _one_wins(await _race([pg_db, pg_db], ticket, settings, clock()))
 
 
+@pytest.mark.backend_specific
 async def test_the_guarded_update_makes_the_later_writer_lose_on_postgres(pg_db, settings, clock):
     """Without expected_version both read version N; the second UPDATE … WHERE version = N waits
     for the first to commit, then matches no row: Conflict, not a silent overwrite."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from storage import communities
@@ -56,6 +57,7 @@ async def _create_many(databases: list[Database], world, settings, now, count: i
     return await asyncio.gather(*(one(i) for i in range(count)))
 
 
+@pytest.mark.backend_specific
 async def test_concurrent_creation_on_sqlite_gives_distinct_consecutive_numbers(db, db_url, world, settings, clock):
     others = [Database(db_url), Database(db_url)]  # three connections, as three processes would have
     try:
@@ -66,6 +68,7 @@ async def test_concurrent_creation_on_sqlite_gives_distinct_consecutive_numbers(
     assert sorted(numbers) == [f"20261123-{n:04d}" for n in range(1, 13)]
 
 
+@pytest.mark.backend_specific
 async def test_concurrent_creation_on_postgres_gives_distinct_consecutive_numbers(pg_db, settings, clock):
     world = await build_world(pg_db)
     numbers = await _create_many([pg_db], world, settings, clock(), 20)

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import keys
+from bot.texts import tickets as t
+from handlers.intake_form import shorten
 from storage.models import Building, Conversation, Grid, OutboxMessage, Resident
 from storage.ticket_models import Ticket
 from tests.conftest import make_settings
@@ -128,3 +130,8 @@ async def count(db, model) -> int:
 async def conversation(chat, *messages: str) -> list[str | None]:
     """Say each message in turn; the replies."""
     return [await chat.say(message) for message in messages]
+
+
+def noted(kind: str, words: str) -> str:
+    """The read-back that opens the form's first question ("收到您的报修：楼道灯坏了。")."""
+    return t.NOTED.format(kind=kind, what=shorten(words, 24))

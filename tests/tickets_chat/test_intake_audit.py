@@ -10,7 +10,7 @@ import pytest
 
 from bot.texts import tickets as t
 from storage.tickets.sla import covers
-from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, only_ticket, outbox_to
+from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, noted, only_ticket, outbox_to
 
 SUMMARY_STEPS = ["是", "跳过", "跳过"]  # from the location question to the summary
 
@@ -75,7 +75,7 @@ async def test_a_ticket_question_at_the_location_question_is_answered_and_the_fo
 
 async def test_words_that_are_no_place_are_asked_again(wechat, db, place):
     chat = wechat.resident("o_new")  # no registered home: the place is asked
-    assert await chat.say("楼道灯坏了") == t.ASK_LOCATION
+    assert await chat.say("楼道灯坏了") == noted("报修", "楼道灯坏了") + t.ASK_LOCATION
     assert await chat.say("好的好的吧") == t.LOCATION_UNCLEAR
     assert await chat.say("垃圾站旁边") == t.ASK_PHOTO  # a place in words is still fine
     summary = (await conversation(chat, "跳过", "跳过"))[-1]

@@ -9,7 +9,7 @@ from bot import texts
 from bot.intake_jobs import notify_expired_intakes
 from bot.texts import tickets as t
 from storage.models import Resident
-from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, outbox_to
+from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, noted, outbox_to
 
 # (who, what they say to reach the step, the state they are then in)
 STEPS = [
@@ -80,7 +80,8 @@ async def test_a_new_report_after_the_timeout_starts_afresh(wechat, db, place, c
     await chat.say("楼道灯坏了")
     clock.advance(minutes=45)
     reply = await chat.say("厨房水管漏水了")
-    assert reply == t.RESTARTED_AFTER_EXPIRY.format(kind="报修") + t.CONFIRM_LOCATION.format(place="3栋2单元502")
+    assert reply == (t.RESTARTED_AFTER_EXPIRY.format(kind="报修") + noted("报修", "厨房水管漏水了")
+                     + t.CONFIRM_LOCATION.format(place="3栋2单元502"))
 
 
 async def test_an_unsubscribed_resident_gets_no_timeout_notice(wechat, db, place, clock, services):

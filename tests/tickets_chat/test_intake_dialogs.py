@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.texts import tickets as t
 from nlp.slots import REPAIR_CATEGORY_NAMES
-from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, only_ticket, outbox_to
+from tests.tickets_chat.conftest import all_tickets, conversation, dialog_state, noted, only_ticket, outbox_to
 
 
 async def test_repair_with_registered_address_photo_and_phone(wechat, db, place):
     chat = wechat.resident("o_zhang")
-    assert await chat.say("楼道灯坏了") == t.CONFIRM_LOCATION.format(place="3栋2单元502")
+    assert await chat.say("楼道灯坏了") == noted("报修", "楼道灯坏了") + t.CONFIRM_LOCATION.format(place="3栋2单元502")
     assert await chat.say("是") == t.ASK_PHOTO
     photo = await chat.send("image", {"PicUrl": "http://example.invalid/lamp.jpg", "MediaId": "media_lamp"})
     assert photo.text.startswith(t.PHOTO_RECEIVED) and "138****0001" in photo.text
@@ -34,7 +34,8 @@ async def test_first_sentence_with_everything_goes_straight_to_the_summary(wecha
     chat = wechat.resident("o_new1")
     summary = await chat.say("4栋1单元楼道灯坏了，电话13912345678")
     # location said, category found, phone given: only the optional photo is asked
-    assert summary == t.ASK_PHOTO
+    assert summary == noted("报修", "4栋1单元楼道灯坏了，电话13912345678") + t.ASK_PHOTO
+    assert "13912345678" not in summary  # read back masked
     summary = await chat.say("跳过")
     assert "地点：4栋1单元" in summary and "电话：139****5678" in summary and "13912345678" not in summary
     await chat.say("确认")
@@ -96,7 +97,7 @@ async def test_menu_button_starts_a_complaint(wechat, db, place):
 
 async def test_location_message_gives_the_place(wechat, db, place):
     chat = wechat.resident("o_new2")  # not registered: the place must be asked
-    assert await chat.say("有人乱停车把路堵了") == t.ASK_LOCATION
+    assert await chat.say("有人乱停车把路堵了") == noted("投诉", "有人乱停车把路堵了") + t.ASK_LOCATION
     located = await chat.send("location", {"Location_X": 32.04, "Location_Y": 112.14, "Scale": 15,
                                            "Label": "襄阳市樊城区示范社区东门"})
     assert located.text == t.LOCATION_NOTED.format(value="襄阳市樊城区示范社区东门") + t.ASK_PHOTO
@@ -111,7 +112,7 @@ async def test_location_message_gives_the_place(wechat, db, place):
 
 async def test_free_text_place_and_an_unknown_building(wechat, db, place):
     chat = wechat.resident("o_new3")
-    assert await chat.say("路灯不亮了") == t.ASK_LOCATION
+    assert await chat.say("路灯不亮了") == noted("报修", "路灯不亮了") + t.ASK_LOCATION
     unknown = await chat.say("15栋")
     assert unknown == t.UNKNOWN_BUILDING.format(building="15栋", examples="1栋、2栋、3栋、4栋") + t.ASK_LOCATION
     assert await chat.say("小区东门") == t.ASK_PHOTO
@@ -122,7 +123,7 @@ async def test_free_text_place_and_an_unknown_building(wechat, db, place):
 
 async def test_a_public_place_in_the_report_is_its_place_not_the_home(wechat, db, place):
     chat = wechat.resident("o_zhang")
-    assert await chat.say("小区门口好多垃圾没人收") == t.ASK_PHOTO
+    assert await chat.say("小区门口好多垃圾没人收") == noted("投诉", "小区门口好多垃圾没人收") + t.ASK_PHOTO
     summary = (await conversation(chat, "跳过", "跳过"))[-1]
     assert "地点：小区门口" in summary and "类别：环境卫生" in summary
     await chat.say("确认")
@@ -133,7 +134,7 @@ async def test_a_public_place_in_the_report_is_its_place_not_the_home(wechat, db
 async def test_building_qr_scene_is_offered_as_the_place(wechat, db, place):
     chat = wechat.resident("o_scanner")
     await chat.event("subscribe", "qrscene_building:2栋")
-    assert await chat.say("楼道灯坏了") == t.CONFIRM_LOCATION.format(place="2栋")
+    assert await chat.say("楼道灯坏了") == noted("报修", "楼道灯坏了") + t.CONFIRM_LOCATION.format(place="2栋")
     assert await chat.say("是") == t.ASK_PHOTO
 
 
@@ -152,7 +153,7 @@ async def test_photo_sent_before_the_report_is_attached(wechat, db, place):
 async def test_suggestion_needs_no_place_or_photo(wechat, db, place):
     chat = wechat.resident("o_zhang")
     asked = await chat.say("建议小区多装几个充电桩")
-    assert asked == t.ASK_PHONE_REGISTERED.format(masked="138****0001")
+    assert asked == noted("建议", "建议小区多装几个充电桩") + t.ASK_PHONE_REGISTERED.format(masked="138****0001")
     summary = await chat.say("跳过")
     assert summary.startswith("请核对您的建议") and "地点" not in summary and "照片" not in summary
     filed = await chat.say("确认")
@@ -213,3 +214,10 @@ async def test_nothing_is_filed_without_confirmation(wechat, db, place):
     await conversation(chat, "楼道灯坏了", "是", "跳过", "跳过")
     assert await all_tickets(db) == []
     assert await dialog_state(db, "o_zhang") == "intake:repair:confirm"
+
+
+async def test_yes_to_the_photo_question_says_how_to_send_one(wechat, db, place):
+    chat = wechat.resident("o_zhang")
+    assert (await conversation(chat, "楼道灯坏了", "是"))[-1] == t.ASK_PHOTO
+    assert await chat.say("好的") == t.PHOTO_GO_AHEAD
+    assert await dialog_state(db, "o_zhang") == "intake:repair:photo"  # still waiting for the photo

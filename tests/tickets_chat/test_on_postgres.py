@@ -8,6 +8,8 @@ from bot.intake_jobs import notify_expired_intakes
 from bot.texts import tickets as t
 from tests.tickets_chat.conftest import conversation, only_ticket, outbox_to
 
+pytestmark = pytest.mark.backend_specific  # PostgreSQL in every pass, so once is enough
+
 
 @pytest.fixture
 def db_url(pg_url):
