@@ -129,7 +129,8 @@ def list_members(config_path, community) -> None:
                 scope.append(f"党员中心户：{'、'.join(names) or '未指定楼栋'}")
             if roles.has_role(person, roles.GRID_WORKER):
                 grids = await roles.grid_ids_of(session, person)
-                names = list(await session.scalars(select(Grid.name).where(Grid.id.in_(grids)))) if grids else []
+                names = list(await session.scalars(select(Grid.name).where(Grid.id.in_(grids))
+                                                   .order_by(Grid.id))) if grids else []
                 scope.append(f"网格员：{'、'.join(names) or '未指定网格'}")
             lines.append(f"{person.name or '（未登记姓名）'} {person.openid}｜{'；'.join(scope)}")
         for code in await codes.listing(session, community_id=community_id, now=now):

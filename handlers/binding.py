@@ -71,7 +71,8 @@ async def _welcome(ctx: Context, redeemed: codes.Redeemed) -> str:
         template = t.BIND_OK_MEMBER
     else:
         grids = await roles.grid_ids_of(session, ctx.resident)
-        names = list(await session.scalars(select(Grid.name).where(Grid.id.in_(grids)))) if grids else []
+        names = list(await session.scalars(select(Grid.name).where(Grid.id.in_(grids))
+                                           .order_by(Grid.id))) if grids else []
         template = t.BIND_OK_GRID
     return template.format(scope="、".join(names) or t.BIND_SCOPE_NONE, role=t.ROLE_NAMES[redeemed.role])
 

@@ -15,3 +15,17 @@ def upsert_insert(session: AsyncSession, table):
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def int_or_none(value: object) -> int | None:
+    """A number typed by a person or taken from a URL, or None — also for one no INTEGER column can
+    hold: PostgreSQL's INTEGER is 32 bits and refuses such a query parameter outright (SQLite's
+    is 64), so it is treated as the wrong number it is instead of failing the request."""
+    try:
+        number = int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number is None or INT_MIN <= number <= INT_MAX else None

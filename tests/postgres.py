@@ -159,13 +159,18 @@ def running_cluster():
 class DatabaseStock:
     """Fresh copies of the template, made ahead of the tests that take them and dropped after
     them by a thread of its own over one connection (no psql process per statement), so creating
-    and dropping overlap with running the tests instead of adding to each one."""
+    and dropping overlap with running the tests instead of adding to each one.
+
+    A used database is dropped once its test's teardown has finished (pytest_runtest_teardown
+    below), not at pg_url's own teardown: fixtures set up before pg_url — such as aiohttp_client,
+    whose app may still be running an outbox worker on the database — are torn down after it."""
 
     def __init__(self, cluster: Cluster, ahead: int = 2) -> None:
         self.cluster = cluster
         self._names = itertools.count(1)
         self._commands: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._ready: queue.Queue[str | BaseException] = queue.Queue()
+        self._retired: list[str] = []
         for _ in range(ahead):
             self._order_one()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="pg-stock", daemon=True)
@@ -181,7 +186,12 @@ class DatabaseStock:
         return made
 
     def give_back(self, name: str) -> None:
-        self._commands.put(("drop", name))
+        """The test is done with it; dropped at drop_retired()."""
+        self._retired.append(name)
+
+    def drop_retired(self) -> None:
+        while self._retired:
+            self._commands.put(("drop", self._retired.pop()))
 
     def close(self) -> None:
         self._commands.put(None)
@@ -222,11 +232,25 @@ def pg_cluster():
         yield cluster
 
 
+_STOCK = pytest.StashKey[DatabaseStock]()
+
+
 @pytest.fixture(scope="session")
-def pg_stock(pg_cluster):
+def pg_stock(request, pg_cluster):
     stock = DatabaseStock(pg_cluster)
+    request.config.stash[_STOCK] = stock
     yield stock
+    del request.config.stash[_STOCK]
     stock.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    """After every fixture of the test is torn down, drop the databases it used."""
+    yield
+    stock = item.config.stash.get(_STOCK, None)
+    if stock is not None:
+        stock.drop_retired()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from bot import keys
 from bot.console.access import Staff
 from bot.services import Services
 from bot.texts import console as texts
+from storage import sql
 
 PREFIX = "/console"
 SESSION_COOKIE = "linli_console"
@@ -66,11 +67,15 @@ def see_other(path: str, **query: Any) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(PREFIX + path + (("?" + urlencode(params)) if params else ""))
 
 
-def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+int_or_none = sql.int_or_none  # None also for numbers beyond an INTEGER column (PostgreSQL: 32 bits)
+
+
+def path_id(request: web.Request) -> int:
+    """The route's {id}; 404 for a number no row can have (PostgreSQL would refuse the query)."""
+    row_id = int_or_none(request.match_info["id"])
+    if row_id is None:
+        raise web.HTTPNotFound()
+    return row_id
 
 
 def account_for(request: web.Request, community_id: int) -> str | None:

@@ -156,7 +156,8 @@ async def release_orphans(session: AsyncSession, *, community_ids: list[int], no
     rows = (await session.execute(
         select(Ticket, Resident).join(Resident, Resident.id == Ticket.assignee_resident_id)
         .where(Ticket.community_id.in_(community_ids), Ticket.status.in_(tickets.ACTIVE),
-               Ticket.assignee_team.in_(list(routing.PERSON_TEAMS))))).all()
+               Ticket.assignee_team.in_(list(routing.PERSON_TEAMS)))
+        .order_by(Ticket.id))).all()  # PostgreSQL's scan order changes as rows are updated
     moved = 0
     for ticket, person in rows:
         if roles.has_role(person, ticket.assignee_team) and person.subscribed:

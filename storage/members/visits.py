@@ -154,7 +154,8 @@ async def ensure_open(session: AsyncSession, *, community_ids: Iterable[int], no
     rows = (await session.execute(
         select(VisitSchedule, CareHousehold).join(CareHousehold, CareHousehold.id == VisitSchedule.care_household_id)
         .where(VisitSchedule.community_id.in_(list(community_ids)), VisitSchedule.active.is_(True),
-               CareHousehold.active.is_(True), ~has_open))).all()
+               CareHousehold.active.is_(True), ~has_open)
+        .order_by(VisitSchedule.id))).all()
     made = 0
     for schedule, household in rows:
         last = await session.scalar(select(Visit.due_date).where(Visit.schedule_id == schedule.id)

@@ -16,8 +16,9 @@ async def residents(session: AsyncSession, *, community_id: int, q: str, role: s
                     limit: int) -> tuple[list[Resident], int]:
     where = [Resident.community_id == community_id]
     if q:
-        where.append(or_(Resident.name.contains(q, autoescape=True), Resident.phone.contains(q, autoescape=True),
-                         Resident.room.contains(q, autoescape=True), Resident.openid == q))
+        # icontains: the same matches on PostgreSQL, whose LIKE minds case, as on SQLite.
+        where.append(or_(Resident.name.icontains(q, autoescape=True), Resident.phone.contains(q, autoescape=True),
+                         Resident.room.icontains(q, autoescape=True), Resident.openid == q))
     if role:
         where.append(cast(Resident.roles, String).contains(f'"{role}"'))
     total = await session.scalar(select(func.count()).select_from(Resident).where(*where)) or 0

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Grid, Resident
+from storage.sql import int_or_none
 from storage.ticket_models import Ticket
 from storage.tickets.lifecycle import ACTIVE, STATUSES
 
@@ -64,11 +65,7 @@ class Filters:
         return out
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+_int = int_or_none  # None also beyond an INTEGER column's range (PostgreSQL's is 32 bits)
 
 
 @dataclass(frozen=True)
@@ -124,18 +121,19 @@ def _conditions(filters: Filters, now: datetime) -> list:
         where.append(Ticket.grid_id == filters.grid)
     if filters.assignee == "none":
         where.append(Ticket.assignee_team.is_(None))
-    elif filters.assignee.startswith("r") and filters.assignee[1:].isdigit():
-        where.append(Ticket.assignee_resident_id == int(filters.assignee[1:]))
+    elif filters.assignee.startswith("r") and _int(filters.assignee[1:]) is not None:
+        where.append(Ticket.assignee_resident_id == _int(filters.assignee[1:]))
     elif filters.assignee.startswith("t") and len(filters.assignee) > 1:
         where.append(and_(Ticket.assignee_team == filters.assignee[1:], Ticket.assignee_resident_id.is_(None)))
     if filters.overdue:
         where.append(overdue_clause(now))
     if filters.q:
-        reporter_ids = select(Resident.id).where(or_(Resident.name.contains(filters.q, autoescape=True),
+        # icontains (lower() on both sides): SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        reporter_ids = select(Resident.id).where(or_(Resident.name.icontains(filters.q, autoescape=True),
                                                      Resident.phone.contains(filters.q, autoescape=True)))
         where.append(or_(Ticket.number.contains(filters.q, autoescape=True),
-                         Ticket.description.contains(filters.q, autoescape=True),
-                         Ticket.address.contains(filters.q, autoescape=True),
+                         Ticket.description.icontains(filters.q, autoescape=True),
+                         Ticket.address.icontains(filters.q, autoescape=True),
                          Ticket.reporter_resident_id.in_(reporter_ids)))
     return where
 

@@ -35,4 +35,5 @@ async def find_resident(session: AsyncSession, community_id: int, who: str) -> l
     if not who:
         return []
     return list(await session.scalars(select(Resident).where(
-        Resident.community_id == community_id, or_(Resident.phone == who, Resident.name == who)).limit(5)))
+        Resident.community_id == community_id, or_(Resident.phone == who, Resident.name == who))
+        .order_by(Resident.id).limit(5)))

@@ -79,6 +79,14 @@ async def test_filters_search_and_htmx_fragment(console, place, services, clock)
     assert numbers(await console.page("/console/tickets?grade=nonsense&sort=evil&page=-3")) == []
 
 
+async def test_search_ignores_letter_case_on_every_database(console, place, services):
+    """SQLite's LIKE ignores ASCII case and PostgreSQL's does not: the search must not depend on it."""
+    wifi = await make_ticket(services, place, description="3栋WiFi信号很差", kind="complaint", category=None)
+    await logged_in(console, "staff")
+    assert numbers(await console.page("/console/tickets?q=wifi")) == [wifi.number]
+    assert numbers(await console.page("/console/tickets?q=WIFI")) == [wifi.number]
+
+
 async def test_assignee_status_and_overdue_filters(console, place, services, clock):
     lamp = await make_ticket(services, place)  # blue, 3栋: the member household o_mh takes it
     red = await make_ticket(services, place, description="电梯困人", category="elevator", grade="red")

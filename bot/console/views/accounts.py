@@ -46,7 +46,7 @@ async def staff_create(request: web.Request) -> web.StreamResponse:
             account = await accounts.create(
                 session, username=username, display_name=str(form.get("display_name", "")).strip()[:50],
                 password_hash=password_hash, role=str(form.get("role", "")), community_id=member.community_id,
-                now=services.clock(), grid_ids=[int(g) for g in form.getall("grid_ids", []) if str(g).isdigit()])
+                now=services.clock(), grid_ids=_ids(form, "grid_ids"))
             await cw.audit(session, request, "staff.create", target=f"staff:{account.id}",
                            detail={"username": account.username, "role": account.role})
     except accounts.AccountError as exc:
@@ -57,7 +57,7 @@ async def staff_create(request: web.Request) -> web.StreamResponse:
 async def _account(session, request: web.Request) -> StaffAccount:
     """The account in the path, if it belongs to (or reaches) the community shown; 404 otherwise."""
     member = cw.staff(request)
-    account = await session.get(StaffAccount, int(request.match_info["id"]))
+    account = await session.get(StaffAccount, cw.path_id(request))
     if account is None or account.id not in {a.id for a in await accounts.in_community(session, member.community_id)}:
         raise web.HTTPNotFound()
     return account
@@ -101,7 +101,8 @@ async def staff_role(request: web.Request) -> web.StreamResponse:
 
 
 def _ids(form, name: str) -> list[int]:
-    return sorted({int(v) for v in form.getall(name, []) if str(v).isdigit()})
+    """The row ids ticked in a form (numbers no row can have are left out)."""
+    return sorted({n for v in form.getall(name, []) if (n := cw.int_or_none(str(v))) is not None and n >= 0})
 
 
 async def staff_update(request: web.Request) -> web.StreamResponse:

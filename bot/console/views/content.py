@@ -55,7 +55,7 @@ async def faq_save(request: web.Request) -> web.StreamResponse:
 
 async def faq_delete(request: web.Request) -> web.StreamResponse:
     member, services = cw.manager(request), cw.services(request)
-    entry_id = int(request.match_info["id"])
+    entry_id = cw.path_id(request)
     async with services.db.sessions.begin() as session:
         if not await directory.delete_faq(session, community_id=member.community_id, entry_id=entry_id):
             raise web.HTTPNotFound()
@@ -94,7 +94,7 @@ async def canned_save(request: web.Request) -> web.StreamResponse:
 
 async def canned_delete(request: web.Request) -> web.StreamResponse:
     member, services = cw.manager(request), cw.services(request)
-    reply_id = int(request.match_info["id"])
+    reply_id = cw.path_id(request)
     async with services.db.sessions.begin() as session:
         if not await canned.remove(session, community_id=member.community_id, reply_id=reply_id):
             raise web.HTTPNotFound()

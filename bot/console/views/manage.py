@@ -51,7 +51,7 @@ async def residents(request: web.Request) -> web.Response:
 
 async def _resident(session, request: web.Request):
     resident = await directory.resident(session, community_id=cw.staff(request).community_id,
-                                        resident_id=int(request.match_info["id"]))
+                                        resident_id=cw.path_id(request))
     if resident is None:
         raise web.HTTPNotFound()
     return resident
@@ -135,7 +135,7 @@ async def grid_add(request: web.Request) -> web.StreamResponse:
 async def _grid(session, request: web.Request):
     """The grid named in the path, if it is of the community shown (404 otherwise)."""
     grid = await directory.grid_of(session, community_id=cw.staff(request).community_id,
-                                   grid_id=int(request.match_info["id"]))
+                                   grid_id=cw.path_id(request))
     if grid is None:
         raise web.HTTPNotFound()
     return grid

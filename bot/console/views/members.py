@@ -65,7 +65,7 @@ async def code_issue(request: web.Request) -> web.StreamResponse:
 
 async def code_revoke(request: web.Request) -> web.StreamResponse:
     member, services = cw.manager(request), cw.services(request)
-    code_id = int(request.match_info["id"])
+    code_id = cw.path_id(request)
     async with services.db.sessions.begin() as session:
         if not await members_admin.revoke_code(session, community_id=member.community_id, code_id=code_id,
                                                now=services.clock()):
@@ -139,7 +139,7 @@ async def care_add(request: web.Request) -> web.StreamResponse:
 
 
 async def _household(session, request: web.Request) -> CareHousehold:
-    household = await session.get(CareHousehold, int(request.match_info["id"]))
+    household = await session.get(CareHousehold, cw.path_id(request))
     if household is None or household.community_id != cw.staff(request).community_id:
         raise web.HTTPNotFound()
     return household

@@ -96,7 +96,7 @@ async def item_add(request: web.Request) -> web.StreamResponse:
 
 
 async def _item(session, request: web.Request) -> MallItem:
-    item = await session.get(MallItem, int(request.match_info["id"]))
+    item = await session.get(MallItem, cw.path_id(request))
     if item is None or item.community_id != cw.staff(request).community_id:
         raise web.HTTPNotFound()
     return item
@@ -140,7 +140,7 @@ async def order_cancel(request: web.Request) -> web.StreamResponse:
     member = cw.manager(request)
 
     async def work(session, form, now):
-        order = await session.get(MallOrder, int(request.match_info["id"]))
+        order = await session.get(MallOrder, cw.path_id(request))
         if order is None or order.community_id != member.community_id:
             raise web.HTTPNotFound()
         await mall.cancel(session, order_id=order.id, now=now, actor=member.audit_name)
@@ -192,7 +192,7 @@ async def activity_create(request: web.Request) -> web.StreamResponse:
 async def activity_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
     member, services = cw.manager(request), cw.services(request)
     async with services.db.sessions() as session:
-        activity = await points_admin.activity(session, member.community_id, int(request.match_info["id"]))
+        activity = await points_admin.activity(session, member.community_id, cw.path_id(request))
         if activity is None:
             raise web.HTTPNotFound()
         people = await activity_store.signups(session, activity.id)
@@ -202,7 +202,7 @@ async def activity_page(request: web.Request, *, error: str | None = None, statu
 
 async def activity_attend(request: web.Request) -> web.StreamResponse:
     member = cw.manager(request)
-    activity_id = int(request.match_info["id"])
+    activity_id = cw.path_id(request)
 
     async def work(session, form, now):
         activity = await points_admin.activity(session, member.community_id, activity_id)
@@ -229,7 +229,7 @@ async def activity_attend(request: web.Request) -> web.StreamResponse:
 async def activity_cancel(request: web.Request) -> web.StreamResponse:
     """Call an activity off; everyone confirmed or waiting is told through the outbox."""
     member = cw.manager(request)
-    activity_id = int(request.match_info["id"])
+    activity_id = cw.path_id(request)
 
     async def work(session, form, now):
         activity = await points_admin.activity(session, member.community_id, activity_id)

@@ -49,7 +49,7 @@ async def resident_of(session, request: web.Request):
     """The thread's resident, if within reach (404 otherwise, as if there were none)."""
     member = cw.staff(request)
     member.require("threads")
-    resident = await threads.resident_in_reach(session, resident_id=int(request.match_info["id"]),
+    resident = await threads.resident_in_reach(session, resident_id=cw.path_id(request),
                                                community_ids=frozenset({member.community_id}),
                                                grid_ids=member.grid_ids)
     if resident is None:

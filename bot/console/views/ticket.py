@@ -40,7 +40,7 @@ async def _ticket(session, request: web.Request) -> Ticket:
     """The ticket of the URL, if it is within the staff member's reach (else 404: no hint it exists)."""
     member = cw.staff(request)
     member.require("tickets")
-    ticket = await session.get(Ticket, int(request.match_info["id"]))
+    ticket = await session.get(Ticket, cw.path_id(request))
     if ticket is None or not member.sees_ticket(ticket):
         raise web.HTTPNotFound()
     return ticket
@@ -129,7 +129,7 @@ async def note(request: web.Request) -> web.StreamResponse:
 async def assign(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     target = form.get("assignee", "")
-    person = int(target[1:]) if target.startswith("r") and target[1:].isdigit() else None
+    person = cw.int_or_none(target[1:]) if target.startswith("r") and target[1:].isdigit() else None
     team = target[1:] if target.startswith("t") and target[1:] in TEAMS else None
     if person is None and team is None:
         return await page(request, error=texts.BAD_ASSIGNEE, status=400, kept=form)
