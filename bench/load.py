@@ -218,8 +218,6 @@ class Connection(asyncio.Protocol):
         """WeChat's 5 seconds are over: it drops the connection."""
         self.closed = True
         self.transport.abort()
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(ConnectionError("no answer within 5 s"))
 
 
 def _take_response(buffer: bytearray) -> tuple[int, bytes] | None:
@@ -253,15 +251,19 @@ class Pool:
         return connection
 
     async def post(self, data: bytes) -> tuple[int, bytes]:
+        """One request within WeChat's 5 s, connecting included; a connection that did not answer
+        in time is dropped, as WeChat drops it."""
         while self.idle and self.idle[0].closed:  # the server closed it while idle
             self.idle.popleft()
-        connection = self.idle.popleft() if self.idle else await self._connect()
-        waiter = connection.send(data)
-        timer = asyncio.get_running_loop().call_later(WECHAT_GIVES_UP, connection.give_up)
+        connection = None
         try:
-            response = await waiter
-        finally:
-            timer.cancel()
+            async with asyncio.timeout(WECHAT_GIVES_UP):
+                connection = self.idle.popleft() if self.idle else await self._connect()
+                response = await connection.send(data)
+        except TimeoutError:
+            if connection is not None:
+                connection.give_up()
+            raise ConnectionError("no answer within 5 s") from None
         self.idle.append(connection)
         return response
 
@@ -294,6 +296,7 @@ async def run_open_loop(port: int, residents: Residents, signer: WeChatSigner, *
     results: list[Result] = []
     tasks, worst_lag = [], 0.0
     start = loop.time() + 0.1
+    progress = asyncio.create_task(_progress(results, tasks, start))
     for k in range(int(rate * seconds)):
         delay = start + k / rate - loop.time()
         if delay > 0:
@@ -304,8 +307,19 @@ async def run_open_loop(port: int, residents: Residents, signer: WeChatSigner, *
         tasks.append(asyncio.create_task(_post(pool, port, message, turn, start, signer, residents, results)))
     await asyncio.gather(*tasks)
     elapsed = loop.time() - start
+    progress.cancel()
     pool.close()
     return results, elapsed, worst_lag, pool.opened
+
+
+async def _progress(results: list, tasks: list, start: float) -> None:
+    """Every 10 s to stderr: how far the run is, so an overloaded run is seen as one."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(10)
+        answered = sum(1 for r in results if r.answer != "error")
+        print(f"  t={loop.time() - start:4.0f}s sent={len(tasks)} answered={answered} "
+              f"waiting={len(tasks) - len(results)}", file=sys.stderr, flush=True)
 
 
 async def _post(pool: Pool, port: int, message: Message, turn: int, start: float, signer: WeChatSigner,
@@ -387,16 +401,14 @@ async def wait_workers(port: int, workers: int, process: subprocess.Popen, timeo
     raise RuntimeError(f"the server did not start {workers} workers")
 
 
-def postgres_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
+def postgres_pids(data_dir: Path) -> list[int]:
+    """The benchmark cluster's postmaster and its backends (not other clusters on the machine)."""
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    try:
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    except OSError:
+        children = []
+    return [postmaster, *map(int, children)]
 
 
 def load_average() -> str:
@@ -405,7 +417,7 @@ def load_average() -> str:
 
 # ---- checking -----------------------------------------------------------------------------------
 
-async def settle(db_url: str, timeout: float = 60.0) -> None:
+async def settle(db_url: str, timeout: float = 180.0) -> None:
     """Until every key is finished and the outbox holds nothing unsent."""
     from sqlalchemy import func, select
 
@@ -436,7 +448,8 @@ class Books:
     inbound: Counter  # MsgId → inbound log rows
     keys: dict[str, list[tuple[str, str | None]]]  # MsgId → [(status, delivery)] of its processed keys
     outbox: Counter  # openid → outbox rows sent
-    outbox_failed: int
+    outbox_failed: int  # rows not sent (still pending, or failed)
+    outbox_states: dict
     tickets: int
 
 
@@ -460,36 +473,43 @@ async def read_books(db_url: str) -> Books:
             outbox = Counter(dict((await session.execute(
                 select(OutboxMessage.openid, func.count()).where(OutboxMessage.status == "sent")
                 .group_by(OutboxMessage.openid))).all()))
-            failed = await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                          .where(OutboxMessage.status != "sent"))
+            states = dict((await session.execute(select(OutboxMessage.status, func.count())
+                                                 .group_by(OutboxMessage.status))).all())
+            errors = Counter(dict((await session.execute(
+                select(OutboxMessage.last_error, func.count()).where(OutboxMessage.status != "sent")
+                .group_by(OutboxMessage.last_error))).all()))
             tickets = await session.scalar(select(func.count()).select_from(Ticket))
     finally:
         await db.dispose()
-    return Books(inbound, keys, outbox, failed, tickets)
+    for error, count in errors.most_common(3):
+        print(f"outbox not sent ({count}): {error}", flush=True)
+    return Books(inbound, keys, outbox, sum(n for state, n in states.items() if state != "sent"), states, tickets)
 
 
-def count_losses(results: list[Result], books: Books, delivered: list[dict]) -> tuple[int, int]:
-    """lost, duplicated.
+def count_losses(results: list[Result], books: Books, delivered: list[dict]) -> tuple[Counter, Counter]:
+    """What was lost and what was duplicated, by kind.
 
     In the database, per message: one inbound log row and one finished key. At WeChat: a message
     the server answered passively must have had that answer on one of WeChat's tries; per
     resident, the customer-service messages on the fake API must match the outbox rows sent
-    (failed rows count as lost). A message answered with nothing (a thread handed to staff) is
+    (rows not sent count as lost). A message answered with nothing (a thread handed to staff) is
     expected to send nothing."""
-    lost = duplicated = 0
+    lost, duplicated = Counter(), Counter()
     for result in results:
         msg_id, keys = result.message.msg_id, books.keys.get(result.message.msg_id, [])
         finished = [delivery for status, delivery in keys if status == "done"]
-        lost += books.inbound[msg_id] == 0 or not finished
-        duplicated += max(0, books.inbound[msg_id] - 1) + max(0, len(keys) - 1)
+        lost["not logged"] += books.inbound[msg_id] == 0
+        lost["never finished"] += not finished
+        duplicated["logged twice"] += max(0, books.inbound[msg_id] - 1)
         answered = result.answer == "reply"  # by one of WeChat's three tries
-        lost += finished == ["passive"] and not answered
-        duplicated += answered and finished != ["passive"]
+        lost["passive reply never received"] += finished == ["passive"] and not answered
+        duplicated["passive reply besides a later one"] += answered and finished == ["outbox"]
     at_wechat = Counter(item["openid"] for item in delivered)
     for openid in set(at_wechat) | set(books.outbox):
-        lost += max(0, books.outbox[openid] - at_wechat[openid])
-        duplicated += max(0, at_wechat[openid] - books.outbox[openid])
-    return lost + books.outbox_failed, duplicated
+        lost["sent rows not at WeChat"] += max(0, books.outbox[openid] - at_wechat[openid])
+        duplicated["at WeChat more than sent"] += max(0, at_wechat[openid] - books.outbox[openid])
+    lost["outbox rows not sent"] += books.outbox_failed
+    return +lost, +duplicated
 
 
 async def deadline_misses(port: int) -> int:
@@ -525,8 +545,11 @@ async def linli_run(args, corpus: Corpus, folder: Path, db_url: str) -> dict:
         await settle(db_url)
         books = await read_books(db_url)
         delivered = [item for item in await delivered_to_wechat(api_port) if item["openid"].startswith("o_load_")]
-        run["lost"], run["duplicated"] = count_losses(warm + run["results"], books, delivered)
-        run.update(misses=run["dropped"] + await deadline_misses(port), tickets=books.tickets, cs=len(delivered))
+        lost, duplicated = count_losses(warm + run["results"], books, delivered)
+        print(f"lost: {dict(lost)} duplicated: {dict(duplicated)}", flush=True)
+        run["lost"], run["duplicated"] = sum(lost.values()), sum(duplicated.values())
+        run.update(misses=run["dropped"] + await deadline_misses(port), tickets=books.tickets, cs=len(delivered),
+                   outbox=books.outbox_states)
         return run
     finally:
         server.send_signal(signal.SIGTERM)
@@ -537,23 +560,26 @@ async def linli_run(args, corpus: Corpus, folder: Path, db_url: str) -> dict:
 
 async def measured(args, residents: Residents, signer: WeChatSigner, port: int, api, workers) -> dict:
     """The measured phase, with the CPU every part of the set-up spent in it."""
-    cpu_before, load_before = _cpu_snapshot(workers, api), load_average()
+    cpu_before, load_before = _cpu_snapshot(workers, api, args.pg_data), load_average()
     results, elapsed, worst_lag, opened = await run_open_loop(port, residents, signer, rate=args.rate,
                                                               seconds=args.seconds, prefix="72",
                                                               connections=args.connections)
-    cpu = _cpu_spent(cpu_before, _cpu_snapshot(workers, api))
+    cpu_after = _cpu_snapshot(workers, api, args.pg_data)
+    cpu = _cpu_spent(cpu_before, cpu_after)
+    per_worker = {pid: round(seconds - cpu_before["workers"].get(pid, 0.0), 1)
+                  for pid, seconds in cpu_after["workers"].items()}
     if args.dump:
         Path(args.dump).write_text(json.dumps([(r.message.openid, r.message.text, r.message.msg_id, r.latency,
                                                 r.answer) for r in results], ensure_ascii=False))
-    return {"results": results, "sent": len(results), "elapsed": elapsed, "worst_lag": worst_lag, "opened": opened,
+    return {"results": results, "sent": len(results), "per_worker": per_worker, "elapsed": elapsed, "worst_lag": worst_lag, "opened": opened,
             "latencies": [r.latency for r in results if r.latency is not None], "cpu": cpu,
             "answers": Counter(r.answer for r in results), "load": (load_before, load_average()),
             "dropped": sum(1 for r in results if r.tries != 1)}  # WeChat had to try again (or gave up)
 
 
-def _cpu_snapshot(workers, api) -> dict[str, dict[int, float]]:
+def _cpu_snapshot(workers, api, data_dir: Path) -> dict[str, dict[int, float]]:
     """CPU seconds so far of every process of each part (PostgreSQL's backends come and go)."""
-    return {"workers": _cpu_of(workers), "postgres": _cpu_of(postgres_pids()), "fake_api": _cpu_of([api.pid]),
+    return {"workers": _cpu_of(workers), "postgres": _cpu_of(postgres_pids(data_dir)), "fake_api": _cpu_of([api.pid]),
             "generator": {os.getpid(): sum(os.times()[:2])}}
 
 
@@ -588,9 +614,10 @@ def report(run: dict, args) -> None:
     cpu = run["cpu"]
     per_msg = {name: seconds * 1000 / run["sent"] for name, seconds in cpu.items()}
     print(f"linli: sent={run['sent']} in {run['elapsed']:.1f}s answers={dict(run['answers'])} "
-          f"customer_service={run['cs']} tickets={run['tickets']} connections={run['opened']} "
+          f"customer_service={run['cs']} outbox={run['outbox']} tickets={run['tickets']} connections={run['opened']} "
           f"generator_worst_lag_ms={run['worst_lag'] * 1000:.1f}")
-    print("cpu_ms_per_msg: " + " ".join(f"{name}={value:.2f}" for name, value in per_msg.items()))
+    print("cpu_ms_per_msg: " + " ".join(f"{name}={value:.2f}" for name, value in per_msg.items())
+          + f" (worker CPU seconds by pid: {run['per_worker']})")
     print(f"latency_ms: p50={_q(latencies, 50):.1f} p90={_q(latencies, 90):.1f} p99={_q(latencies, 99):.1f} "
           f"max={latencies[-1] * 1000:.1f}")
     print(f"load average: before {run['load'][0]}, after {run['load'][1]}", flush=True)
@@ -603,12 +630,15 @@ def _q(latencies: list[float], percent: int) -> float:
 def main(args: argparse.Namespace) -> None:
     from tests.postgres import TEMPLATE, running_cluster
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the clean-up below runs
+
     corpus = load_corpus(Path(args.data).resolve())
     print(f"corpus: {len(corpus.titles)} titles, {len(corpus.sentences)} sentences, {len(corpus.queries)} queries; "
           f"rate {args.rate}/s for {args.seconds}s, {args.workers} workers; load average {load_average()}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="linli-load-"))
     with running_cluster() as cluster:
         cluster.sql(f"CREATE DATABASE linli_load TEMPLATE {TEMPLATE}")
+        args.pg_data = cluster.data
         run = asyncio.run(linli_run(args, corpus, folder, cluster.url("linli_load")))
     report(run, args)
     base = baseline_rps(args, folder) if args.baseline_requests else 0.0

@@ -94,19 +94,26 @@ class Supervisor:
         """0 after a requested stop, 1 when workers keep failing to start."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._stopping.set)
-        keepers = [asyncio.create_task(self._keep(slot)) for slot in self.slots]
-        await _first(self._stopping.wait(), self._gave_up.wait())
-        self._stopping.set()
-        await self._stop_all()
-        await asyncio.gather(*keepers, return_exceptions=True)
+            loop.add_signal_handler(sig, self.stop)
+        try:
+            keepers = [asyncio.create_task(self._keep(slot)) for slot in self.slots]
+            await _first(self._stopping.wait(), self._gave_up.wait())
+            self._stopping.set()
+            await self._stop_all()
+            await asyncio.gather(*keepers, return_exceptions=True)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
         return 1 if self._gave_up.is_set() else 0
+
+    def stop(self) -> None:
+        """Stop every worker gracefully and return from run() (what SIGTERM and SIGINT do)."""
+        self._stopping.set()
 
     async def _keep(self, slot: Slot) -> None:
         """Start the slot's worker, and again each time it dies, until stopping."""
         while not self._stopping.is_set():
-            await self._spawn(slot)
-            code = await slot.process.wait()
+            code = await self._run_once(slot)
             if self._stopping.is_set():
                 return
             delay = self._after_death(slot, code)
@@ -115,21 +122,36 @@ class Supervisor:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
 
-    def _after_death(self, slot: Slot, code: int) -> float:
+    async def _run_once(self, slot: Slot) -> int | None:
+        """The worker's exit status; None if it could not even be started."""
+        try:
+            await self._spawn(slot)
+        except OSError as exc:
+            log.error("worker %d could not be started: %s", slot.index, exc)
+            slot.process, slot.started = None, time.monotonic()
+            return None
+        if self._stopping.is_set():  # a stop came while it was being started: it must not outlive us
+            with contextlib.suppress(ProcessLookupError):
+                slot.process.send_signal(signal.SIGTERM)
+        return await slot.process.wait()
+
+    def _after_death(self, slot: Slot, code: int | None) -> float:
         """Count the death, decide the backoff; give up on a worker that cannot start."""
-        _forget_metrics(slot.process.pid)
+        pid = slot.process.pid if slot.process else None
+        if pid is not None:
+            _forget_metrics(pid)
         uptime = time.monotonic() - slot.started
         listening = slot.ready.is_set()
         slot.failed_starts = 0 if listening else slot.failed_starts + 1
         slot.quick_deaths = slot.quick_deaths + 1 if uptime < self.policy.stable_seconds else 0
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+        how = _how_it_ended(code)
         if slot.failed_starts >= self.policy.max_failed_starts:
-            log.error("worker %d (pid %d) %s before it was listening, %d times in a row: giving up",
-                      slot.index, slot.process.pid, how, slot.failed_starts)
+            log.error("worker %d (pid %s) %s before it was listening, %d times in a row: giving up",
+                      slot.index, pid, how, slot.failed_starts)
             self._gave_up.set()
             return 0.0
         delay = self.policy.delay(slot.quick_deaths)
-        log.warning("worker %d (pid %d) %s after %.1fs%s; restarting in %.1fs", slot.index, slot.process.pid, how,
+        log.warning("worker %d (pid %s) %s after %.1fs%s; restarting in %.1fs", slot.index, pid, how,
                     uptime, "" if listening else " (before it was listening)", delay)
         return delay
 
@@ -160,6 +182,17 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
             await asyncio.gather(*(p.wait() for p in running))
+
+
+def _how_it_ended(code: int | None) -> str:
+    if code is None:
+        return "could not be started"
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with {code}"
 
 
 async def _first(*waits) -> None:

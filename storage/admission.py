@@ -10,7 +10,7 @@ statements (storage.admission_sqlite), elsewhere through SQLAlchemy Core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import admission_sqlite as lite
-from storage import dedup, outbox
+from storage import dedup, outbox, turns
 from storage.dedup import Seen
 from storage.models import Conversation, MessageLog, ProcessedMessage, Resident
 
@@ -44,6 +44,8 @@ class Arrival:
     log_fields: dict[str, Any]
     opens_window: bool  # a message from the resident (not e.g. unsubscribe) opens the 48-hour window
     worker: str | None = None  # this server process (storage.workers), so a retry can tell if it died
+    turn_lease: timedelta | None = None  # take the resident's turn for this long (storage.turns); None: don't
+    silent_after: timedelta | None = None  # a turn held by a process silent this long is free
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class Admission:
     earlier: Seen | None
     resident: Resident
     conversation: Conversation | None  # None: the resident has none yet
+    has_turn: bool = True  # False: another process is handling one of this resident's messages
 
 
 @dataclass(slots=True)
@@ -68,6 +71,8 @@ class Record:
     log: dict[str, Any] | None  # the outbound log row (msg_type, content, delivery)
     outbox_message: dict[str, Any] | None = None  # kind + payload, when late
     changed_rows: list[Any] = field(default_factory=list)
+    resident_id: int | None = None  # with worker: give the resident's turn back (storage.turns)
+    worker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,7 @@ async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list
         await connection.execute(insert(LOG), [_inbound_row(a) for a in firsts])
     residents_once = {(a.community_id, a.openid): a for a in arrivals}.values()  # PostgreSQL refuses a row twice
     await connection.execute(statements.touch_resident, [_resident_row(a) for a in residents_once])
+    turns_taken = await _take_turns(session, [a for a in firsts if a.turn_lease is not None])
     residents = await _residents_and_conversations(session, arrivals)
     admissions = []
     for arrival in arrivals:
@@ -115,8 +121,29 @@ async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list
         claimed.discard((arrival.account, arrival.key))  # a second copy in one batch is a retry
         earlier = None if first else await _seen(session, arrival)
         resident, conversation = residents[(arrival.community_id, arrival.openid)]
-        admissions.append(Admission(first, earlier, resident, conversation))
+        admissions.append(Admission(first, earlier, resident, conversation,
+                                    _has_turn(arrival, first, turns_taken)))
     return admissions
+
+
+async def _take_turns(session: AsyncSession, arrivals: Sequence[Arrival]) -> set[tuple[int, str]]:
+    taken: set[tuple[int, str]] = set()
+    for (worker, lease, silent), group in _by_turn_terms(arrivals).items():
+        taken |= await turns.take(session, keys=[(a.community_id, a.openid) for a in group], worker=worker,
+                                  now=group[0].now, lease=lease, silent_after=silent)
+    return taken
+
+
+def _by_turn_terms(arrivals: Sequence[Arrival]) -> dict[tuple, list[Arrival]]:
+    groups: dict[tuple, list[Arrival]] = {}
+    for arrival in arrivals:
+        groups.setdefault((arrival.worker, arrival.turn_lease, arrival.silent_after), []).append(arrival)
+    return groups
+
+
+def _has_turn(arrival: Arrival, first: bool, taken: set[tuple[int, str]]) -> bool:
+    """Only a first delivery that will run the handler needs the resident's turn."""
+    return not first or arrival.turn_lease is None or (arrival.community_id, arrival.openid) in taken
 
 
 async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
@@ -130,6 +157,10 @@ async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival])
         opens = arrival.opens_window or any(a.opens_window for a in arrivals if (a.community_id, a.openid) == key)
         if key not in residents:
             residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now, opens)
+    taken = {(a.community_id, a.openid) for a in arrivals
+             if (a.account, a.key) in claimed and a.turn_lease is not None
+             and lite.take_turn(db, residents[(a.community_id, a.openid)].id, a.worker, a.now, a.turn_lease,
+                                a.silent_after)}
     conversations = lite.conversations_of(db, [resident.id for resident in residents.values()])
     admissions = []
     for arrival in arrivals:
@@ -137,7 +168,8 @@ async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival])
         claimed.discard((arrival.account, arrival.key))  # a second copy in one batch is a retry
         earlier = None if first else _seen_sqlite(db, arrival)
         resident = residents[(arrival.community_id, arrival.openid)]
-        admissions.append(Admission(first, earlier, resident, conversations.get(resident.id)))
+        admissions.append(Admission(first, earlier, resident, conversations.get(resident.id),
+                                    _has_turn(arrival, first, taken)))
     return admissions
 
 
@@ -187,11 +219,15 @@ async def _seen(session: AsyncSession, arrival: Arrival) -> Seen | None:
 
 async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
     logs = [await _outbound_row(session, record) for record in records if record.log is not None]
+    holders = [(r.resident_id, r.worker) for r in records if r.resident_id is not None and r.worker]
     if _dialect(session) == "sqlite":
         db = await lite.handle(session)
         lite.insert_logs(db, logs)
         lite.finish(db, [(r.account, r.key, r.delivery, r.reply, r.now) for r in records])
+        lite.give_back_turns(db, holders)
     else:
+        for worker in {w for _, w in holders}:
+            await turns.give_back(session, resident_ids=[i for i, w in holders if w == worker], worker=worker)
         connection = await session.connection()
         if logs:
             await connection.execute(insert(LOG), logs)

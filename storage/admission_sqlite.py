@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import JSON, Boolean, Table
@@ -88,6 +88,9 @@ TOUCH_RESIDENT = ("INSERT INTO residents (community_id, openid, roles, subscribe
                   f"RETURNING {RESIDENT.columns}")
 SEEN = ("SELECT m.status, m.delivery, m.reply, m.started_at, w.seen_at FROM processed_messages m "
         "LEFT JOIN server_workers w ON w.id = m.worker WHERE m.account = ? AND m.dedup_key = ?")
+TAKE_TURN = ("UPDATE residents SET busy_worker = ?, busy_until = ? WHERE id = ? AND (busy_worker IS NULL "
+             "OR busy_worker = ? OR busy_until < ? OR busy_worker IN (SELECT id FROM server_workers WHERE seen_at < ?))")
+GIVE_BACK_TURN = "UPDATE residents SET busy_worker = NULL, busy_until = NULL WHERE id = ? AND busy_worker = ?"
 FINISH = ("UPDATE processed_messages SET status = 'done', delivery = ?, reply = ?, finished_at = ? "
           "WHERE account = ? AND dedup_key = ?")
 
@@ -123,6 +126,19 @@ def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: 
     stamp = sql_time(now)
     row = db.execute(TOUCH_RESIDENT, (community_id, openid, stamp, stamp if opens_window else None)).fetchone()
     return RESIDENT.load(row)
+
+
+def take_turn(db: sqlite3.Connection, resident_id: int, worker: str, now: datetime, lease: timedelta,
+              silent_after: timedelta) -> bool:
+    """storage.turns.take for one resident, as a plain statement."""
+    stamp = sql_time(now)
+    return db.execute(TAKE_TURN, (worker, sql_time(now + lease), resident_id, worker, stamp,
+                                  sql_time(now - silent_after))).rowcount == 1
+
+
+def give_back_turns(db: sqlite3.Connection, holders: Sequence[tuple[int, str]]) -> None:
+    if holders:
+        db.executemany(GIVE_BACK_TURN, holders)
 
 
 def conversations_of(db: sqlite3.Connection, resident_ids: Sequence[int]) -> dict[int, Conversation]:

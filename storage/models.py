@@ -121,6 +121,10 @@ class Resident(Base):
     unsubscribed_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whose turn it is: the server process handling one of this resident's messages, until when.
+    # One resident's messages are handled one at a time across processes (storage.turns).
+    busy_worker: Mapped[str | None] = mapped_column(String(96))
+    busy_until: Mapped[datetime | None]
 
 
 class ProcessedMessage(Base):

@@ -90,6 +90,7 @@ class Context:
     nlu: Any = None  # nlp.Understanding
     duplicate: bool = False
     spooled: bool = False  # the database was down: the message waits in the spool (bot/spool.py)
+    turn_of: int | None = None  # the resident whose turn this message holds (storage.turns), given back when recorded
     extras: dict[str, Any] = field(default_factory=dict)
     release: Callable[[], None] = _nothing  # frees the resident's ordering lock (Dispatcher.record calls it)
     rows_settled: bool = False  # the resident's and dialog's changes were committed (or rolled back) with ctx.db()

@@ -30,6 +30,7 @@ class Outcome:
     changed_rows: list[Any] = field(default_factory=list)  # saved with the reply record
     release: Callable[[], None] = lambda: None  # the resident's ordering lock, freed once recorded
     spooled: bool = False  # the database was down: nothing to record now (bot/spool.py)
+    turn_of: int | None = None  # the resident whose turn to give back when recorded (storage.turns)
 
 
 class Dispatcher:
@@ -55,7 +56,8 @@ class Dispatcher:
             ctx.release()
             raise
         metrics.observe_message(ctx)
-        return Outcome(event, reply, ctx.duplicate, community_id, ctx.changed_rows(), ctx.release, ctx.spooled)
+        return Outcome(event, reply, ctx.duplicate, community_id, ctx.changed_rows(), ctx.release, ctx.spooled,
+                       ctx.turn_of)
 
     async def _route(self, ctx: Context) -> Reply | None:
         handler = self.router.resolve(ctx)
@@ -69,7 +71,7 @@ class Dispatcher:
         try:
             if outcome.duplicate or outcome.spooled:
                 return
-            record = _record_of(outcome, late=late, now=self.services.clock())
+            record = _record_of(outcome, late=late, now=self.services.clock(), worker=self.services.worker_id)
             try:
                 await self.commits.submit(record)
             except Exception as exc:
@@ -93,7 +95,7 @@ class Dispatcher:
         await self.record(outcome, late=True, replaying=True)  # the resident was told "稍后回复"
 
 
-def _record_of(outcome: Outcome, *, late: bool, now) -> admission.Record:
+def _record_of(outcome: Outcome, *, late: bool, now, worker: str) -> admission.Record:
     event, reply = outcome.event, outcome.reply
     delivery = "none" if reply is None else ("outbox" if late else "passive")
     log_row = None
@@ -104,7 +106,7 @@ def _record_of(outcome: Outcome, *, late: bool, now) -> admission.Record:
         community_id=outcome.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
         now=now, delivery=delivery, reply=reply_to_dict(reply) if delivery == "passive" else None, log=log_row,
         outbox_message=_outbox_message(reply) if delivery == "outbox" else None,
-        changed_rows=outcome.changed_rows)
+        changed_rows=outcome.changed_rows, resident_id=outcome.turn_of, worker=worker if outcome.turn_of else None)
 
 
 def _outbox_message(reply: Reply) -> dict:

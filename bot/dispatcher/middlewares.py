@@ -33,7 +33,7 @@ from bot.dispatcher.context import Context, Dialog
 from bot.dispatcher.locks import KeyedLocks
 from bot.replies import Reply, Text, reply_from_dict
 from bot.spool import event_to_dict, store_unavailable
-from storage import dedup
+from storage import dedup, turns
 from storage.admission import Admission, Arrival
 from storage.dedup import Seen
 from storage.group_commit import GroupCommit
@@ -76,22 +76,45 @@ class Admit:
     async def __call__(self, ctx: Context, call_next: Next) -> Reply | None:
         event = ctx.event
         try:
+            lease, silent = _turn_terms(ctx)
             admission: Admission = await self.commits.submit(Arrival(
                 community_id=ctx.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
                 now=ctx.now, log_fields=event.log_fields(), opens_window=_opens_window(ctx),
-                worker=ctx.services.worker_id))
+                worker=ctx.services.worker_id, turn_lease=lease, silent_after=silent))
         except Exception as exc:
             if not (_may_spool(ctx) and store_unavailable(exc)):
                 raise
             return _spool(ctx, exc)
         ctx.resident = admission.resident
-        conversation = admission.conversation or Conversation(
-            community_id=ctx.community_id, resident_id=admission.resident.id, data={}, handoff=False,
-            misunderstood=0)
-        ctx.dialog = Dialog(conversation, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
+        self._set_dialog(ctx, admission.conversation)
         if admission.first:
+            if admission.has_turn:
+                ctx.turn_of = admission.resident.id
+            else:
+                await self._wait_for_turn(ctx)
             return await call_next(ctx)
         return await self._retry(ctx, admission.earlier, call_next)
+
+    @staticmethod
+    def _set_dialog(ctx: Context, conversation: Conversation | None) -> None:
+        conversation = conversation or Conversation(
+            community_id=ctx.community_id, resident_id=ctx.resident.id, data={}, handoff=False, misunderstood=0)
+        ctx.dialog = Dialog(conversation, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
+
+    async def _wait_for_turn(self, ctx: Context) -> None:
+        """Another process is handling one of this resident's messages: wait until it is done, then
+        start from the resident and dialog as it left them."""
+        lease, silent = _turn_terms(ctx)
+        key = (ctx.community_id, ctx.event.openid)
+        while True:
+            async with ctx.services.db.sessions.begin() as session:
+                if await turns.take(session, keys=[key], worker=ctx.services.worker_id, now=ctx.services.clock(),
+                                    lease=lease, silent_after=silent):
+                    ctx.resident, conversation = await turns.reload(session, ctx.resident.id)
+                    break
+            await asyncio.sleep(self.poll_seconds)
+        self._set_dialog(ctx, conversation)
+        ctx.turn_of = ctx.resident.id
 
     async def _retry(self, ctx: Context, earlier: Seen | None, call_next: Next) -> Reply | None:
         """A retry answers with the first attempt's reply, waiting for it within the budget; if
@@ -100,6 +123,7 @@ class Admit:
         until = loop.time() + ctx.extras.get("budget_seconds", ctx.settings.server.reply_deadline_seconds)
         while earlier is not None and earlier.status != "done":
             if await self._adopt_orphan(ctx, earlier):
+                await self._wait_for_turn(ctx)  # a turn the dead process held is free: it went silent
                 return await call_next(ctx)
             if loop.time() >= until:
                 break
@@ -131,6 +155,12 @@ def _spool(ctx: Context, exc: BaseException) -> Reply:
     ctx.spooled = True
     log.warning("database unreachable (%s): %s spooled", type(exc).__name__, ctx.event.dedup_key)
     return Text(texts.RECEIVED_WHILE_DOWN)
+
+
+def _turn_terms(ctx: Context) -> tuple[timedelta, timedelta]:
+    """How long a resident's turn lasts at most, and when its holder counts as dead."""
+    config = ctx.settings.dedup
+    return timedelta(seconds=config.running_lease_seconds), timedelta(seconds=config.worker_silent_seconds)
 
 
 def _opens_window(ctx: Context) -> bool:

@@ -88,6 +88,12 @@ class AccountCodec:
     # -- inbound (POST) -----------------------------------------------------------------------
     def open(self, query: Query, body: bytes) -> str:
         """Verify and, in the encrypted modes, decrypt; return the message XML as text."""
+        return self.open_with_key(query, body)[0]
+
+    def open_with_key(self, query: Query, body: bytes) -> tuple[str, int]:
+        """The message XML and which EncodingAESKey opened it (0: current, 1: previous), so the
+        reply can be sealed with the same key: while a rotation is half done (new key here, old
+        one still in the WeChat console) WeChat can read only what the old key sealed."""
         self._check_fresh(query)
         if query.encrypted:
             return self._open_encrypted(query, body)
@@ -95,9 +101,9 @@ class AccountCodec:
             raise SignatureError("safe mode accepts only encrypted messages")
         if not signature_matches(query.signature, self.account.token, query.timestamp, query.nonce):
             raise SignatureError("bad signature")
-        return _text(body)
+        return _text(body), 0
 
-    def _open_encrypted(self, query: Query, body: bytes) -> str:
+    def _open_encrypted(self, query: Query, body: bytes) -> tuple[str, int]:
         if not self._ciphers:
             raise SignatureError("encrypted message but no EncodingAESKey is configured")
         encrypt = _xml_dict(body).get("Encrypt")
@@ -106,9 +112,9 @@ class AccountCodec:
         parts = (self.account.token, query.timestamp, query.nonce, encrypt)
         if not signature_matches(query.msg_signature, *parts):
             raise SignatureError("bad msg_signature")
-        for cipher in self._ciphers:
+        for key, cipher in enumerate(self._ciphers):
             try:
-                return cipher.decrypt(encrypt, self.account.appid)
+                return cipher.decrypt(encrypt, self.account.appid), key
             except Exception:  # wrong key, wrong AppID, bad padding: try the previous key
                 continue
         raise MalformedMessage("cannot decrypt with the current or previous EncodingAESKey")
@@ -124,12 +130,13 @@ class AccountCodec:
             raise SignatureError("stale timestamp")
 
     # -- outbound (reply) ---------------------------------------------------------------------
-    def seal(self, reply_xml: str, query: Query) -> str:
-        """Encrypt the passive reply when the request was encrypted (required in safe mode)."""
+    def seal(self, reply_xml: str, query: Query, key: int = 0) -> str:
+        """Encrypt the passive reply when the request was encrypted (required in safe mode), with
+        the key that opened the request (see open_with_key)."""
         if not query.encrypted:
             return reply_xml
         timestamp = str(int(self.clock()))
-        encrypt = self._ciphers[0].encrypt(reply_xml, self.account.appid).decode()
+        encrypt = self._ciphers[key].encrypt(reply_xml, self.account.appid).decode()
         signature = sign(self.account.token, timestamp, query.nonce, encrypt)
         return ("<xml><Encrypt><![CDATA[{}]]></Encrypt><MsgSignature><![CDATA[{}]]></MsgSignature>"
                 "<TimeStamp>{}</TimeStamp><Nonce><![CDATA[{}]]></Nonce></xml>").format(

@@ -46,7 +46,8 @@ class WeChatEndpoint:
         query = Query.from_mapping(request.query)
         body = await request.read()  # client_max_size turns an oversize body into 413
         try:
-            event = parse_event(codec.open(query, body), codec.account.name)
+            xml, key = codec.open_with_key(query, body)
+            event = parse_event(xml, codec.account.name)
         except SignatureError as exc:
             log.warning("POST refused (%s) from %s", exc, request.remote)
             raise web.HTTPForbidden(text="forbidden")
@@ -57,7 +58,7 @@ class WeChatEndpoint:
         outcome = await self._within_deadline(event, budget)
         if outcome is None or outcome.reply is None:
             return _success()
-        xml = codec.seal(render_reply(outcome.reply, event), query)
+        xml = codec.seal(render_reply(outcome.reply, event), query, key)
         return web.Response(text=xml, content_type="application/xml")
 
     async def _within_deadline(self, event, budget: float) -> Outcome | None:
