@@ -151,6 +151,9 @@ class OutboxWorker:
         if row.attempts > self._config.max_attempts:
             await self._mark(outbox.mark_failed, row, error="lease expired on the last attempt")
             return
+        if not self._time_to_send(row):
+            await self._mark(outbox.release, row)
+            return
         try:
             await self._send(row)
         except WeChatApiError as exc:
@@ -165,6 +168,15 @@ class OutboxWorker:
         else:
             await self._mark(outbox.mark_sent, row, now=self._clock())
             log.info("outbox %s: sent %s for account %s", row.id, row.kind, row.account)
+
+    def _time_to_send(self, row: Claimed) -> bool:
+        """A row that waited in a long batch (an overloaded process) may be near the end of its
+        lease; sent now, another worker could claim and send it again before this one records it.
+        Only send while a whole API call (token refresh included) still fits inside the lease."""
+        if row.claimed_until is None:
+            return True
+        margin = timedelta(seconds=3 * self._settings.wechat.timeout_seconds)
+        return self._clock() + margin < row.claimed_until
 
     async def _send(self, row: Claimed) -> dict[str, Any]:
         api, openid, payload = self._apis[row.account], row.openid, row.payload

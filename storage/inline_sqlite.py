@@ -18,6 +18,20 @@ from typing import Any, Iterable
 BUSY_RETRY_SECONDS = 0.002
 
 
+async def _retry_while_locked(execute, statement: str, *, busy_timeout: float) -> None:
+    """Run a statement that may meet another process's lock, yielding to the loop between tries."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            lock_held_elsewhere = "locked" in str(exc) or "busy" in str(exc)
+            if not lock_held_elsewhere or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(BUSY_RETRY_SECONDS)
+
+
 class InlineCursor:
     def __init__(self, connection: "InlineConnection") -> None:
         self._owner = connection
@@ -84,22 +98,15 @@ class InlineConnection:
     @classmethod
     async def connect(cls, database: str, *, busy_timeout: float = 15.0, pragmas: Iterable[str] = ()) -> "InlineConnection":
         conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False, timeout=0)
-        for pragma in pragmas:
-            conn.execute(pragma)
         conn.execute("PRAGMA busy_timeout=0")
+        for pragma in pragmas:
+            # journal_mode=WAL needs a moment's lock: another process opening or checkpointing
+            # the same file at that instant must not fail this connection.
+            await _retry_while_locked(conn.execute, pragma, busy_timeout=busy_timeout)
         return cls(conn, busy_timeout)
 
     async def _begin(self, cursor: sqlite3.Cursor, operation: str) -> None:
-        deadline = time.monotonic() + self._busy_timeout
-        while True:
-            try:
-                cursor.execute(operation)
-                return
-            except sqlite3.OperationalError as exc:
-                lock_held_elsewhere = "locked" in str(exc) or "busy" in str(exc)
-                if not lock_held_elsewhere or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(BUSY_RETRY_SECONDS)
+        await _retry_while_locked(cursor.execute, operation, busy_timeout=self._busy_timeout)
 
     @property
     def sqlite(self) -> sqlite3.Connection:

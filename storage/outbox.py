@@ -15,10 +15,20 @@ from storage.models import MessageLog, OutboxMessage
 from storage.sql import is_postgres, upsert_insert
 
 
+QUEUED = "outbox_queued"
+
+
+def queued_anything(session: AsyncSession) -> bool:
+    return bool(session.info.get(QUEUED))
+
+
 async def enqueue(session: AsyncSession, *, community_id: int, account: str, openid: str, kind: str,
                   payload: dict[str, Any], now: datetime, notice_kind: str = "reply",
                   idempotency_key: str | None = None) -> int | None:
-    """Queue one message; with an idempotency key a second enqueue is a no-op (returns None)."""
+    """Queue one message; with an idempotency key a second enqueue is a no-op (returns None).
+
+    Marks the session (``queued_anything``), so whoever commits it knows to wake the sender."""
+    session.info[QUEUED] = True
     values = dict(community_id=community_id, account=account, openid=openid, kind=kind, payload=payload,
                   notice_kind=notice_kind, idempotency_key=idempotency_key, status="pending",
                   attempts=0, next_attempt_at=now, created_at=now)
@@ -63,6 +73,7 @@ class Claimed:
     notice_kind: str
     payload: dict[str, Any]
     attempts: int
+    claimed_until: datetime | None = None  # the claim's lease: past it another worker may send the row too
 
 
 def _due(now: datetime):
@@ -86,7 +97,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_until: dateti
     statement = (update(o).where(o.id.in_(pick.scalar_subquery()))
                  .values(status="sending", claimed_until=lease_until, attempts=o.attempts + 1)
                  .returning(o.id, o.community_id, o.account, o.openid, o.kind, o.notice_kind, o.payload,
-                            o.attempts)
+                            o.attempts, o.claimed_until)
                  .execution_options(synchronize_session=False))
     rows = (await session.execute(statement)).all()
     return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
@@ -95,6 +106,15 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_until: dateti
 def _held(claimed: Claimed):
     o = OutboxMessage
     return and_(o.id == claimed.id, o.status == "sending", o.attempts == claimed.attempts)
+
+
+async def release(session: AsyncSession, claimed: Claimed) -> bool:
+    """Give an unsent claim back (due at once, the attempt not counted): its lease is too close to
+    running out for a send to finish inside it."""
+    o = OutboxMessage
+    result = await session.execute(update(o).where(_held(claimed))
+                                   .values(status="pending", claimed_until=None, attempts=o.attempts - 1))
+    return result.rowcount == 1
 
 
 async def mark_sent(session: AsyncSession, claimed: Claimed, *, now: datetime) -> bool:

@@ -279,3 +279,18 @@ async def test_token_refused_is_retried_not_failed(db, settings, http, fake_wech
     await make_worker(db, settings, http).drain()
     pending = await row(db, outbox_id)
     assert pending.status == "pending" and "40164" in pending.last_error
+
+
+async def test_a_claim_too_close_to_its_lease_end_is_given_back_not_sent(db, settings, http, fake_wechat,
+                                                                         community_id, clock):
+    """An overloaded worker must not send a row another worker may already be allowed to take."""
+    worker = make_worker(db, settings, http, clock)
+    await queue(db, community_id, "o_late", "迟到的回复", now=clock())
+    [row] = await worker._claim()
+    clock.advance(settings.outbox.claim_lease_seconds - 1)  # the batch waited that long behind others
+    await worker._deliver(row)
+    assert fake_wechat.sent_to("o_late") == []
+    async with db.sessions() as session:
+        status, attempts = (await session.execute(select(OutboxMessage.status, OutboxMessage.attempts))).one()
+    assert (status, attempts) == ("pending", 0)  # due at once, the attempt not counted
+    assert await worker.drain() == 1 and [m["content"] for m in fake_wechat.sent_to("o_late")] == ["迟到的回复"]

@@ -174,3 +174,20 @@ async def _wait_for(condition, timeout: float = 5.0) -> None:
         if loop.time() > until:
             pytest.fail("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+@pytest.mark.backend_specific
+async def test_a_busy_process_still_beats(aiohttp_client, pg_cluster, pg_url, fake_wechat, nlu_engine):
+    """An event loop stuck on work must not look dead (others would take its messages over)."""
+    import time
+    from datetime import datetime, timezone
+
+    settings = make_settings(pg_url, fake_wechat.base_url, dedup={"heartbeat_seconds": 0.05,
+                                                                  "worker_silent_seconds": 0.2})
+    await aiohttp_client(create_app(settings, nlu=nlu_engine, scheduler=False))
+    blocked_at = datetime.now(timezone.utc)
+    time.sleep(0.5)  # the loop is busy: nothing else runs on it meanwhile
+    database = pg_url.rsplit("/", 1)[1]
+    seen_at = pg_cluster.run("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(pg_cluster.port), "-U", "linli",
+                             "-d", database, "-c", "SELECT extract(epoch FROM seen_at) FROM server_workers").strip()
+    assert datetime.fromtimestamp(float(seen_at), timezone.utc) > blocked_at  # read without giving the loop a turn

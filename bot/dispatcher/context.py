@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy import inspect
 
 from bot.events import IncomingEvent
+from storage import outbox
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,9 +132,10 @@ class Context:
         try:
             if commit and self.dialog is not None and self.dialog.changed:
                 session.add(self.dialog.row)  # a first conversation row is inserted only once it holds something
+            queued = outbox.queued_anything(session)
             await (session.commit() if commit else session.rollback())
-            if commit:
-                self.services.wake_outbox()  # the handler may have queued notices; harmless if not
+            if commit and queued:
+                self.services.wake_outbox()  # the handler queued notices: send them now, not at the next tick
         finally:
             self.rows_settled = True
             await session.close()

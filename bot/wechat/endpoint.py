@@ -55,27 +55,30 @@ class WeChatEndpoint:
             log.warning("malformed message refused: %s", exc)
             raise web.HTTPBadRequest(text="bad request")
         budget = self.deadline - (asyncio.get_running_loop().time() - started)
-        outcome = await self._within_deadline(event, budget)
+        outcome = await self._within_deadline(event, budget, started)
         if outcome is None or outcome.reply is None:
             return _success()
         xml = codec.seal(render_reply(outcome.reply, event), query, key)
         return web.Response(text=xml, content_type="application/xml")
 
-    async def _within_deadline(self, event, budget: float) -> Outcome | None:
+    async def _within_deadline(self, event, budget: float, started: float) -> Outcome | None:
         task = asyncio.create_task(self.dispatcher.process(event, budget_seconds=max(budget - 0.05, 0.0)))
         try:
             outcome = await asyncio.wait_for(asyncio.shield(task), max(budget, 0.0))
         except asyncio.TimeoutError:
             log.warning("deadline missed for %s; the reply will go through the outbox", event.dedup_key)
             metrics.DEADLINE_MISSES.inc()
-            self._finish_late(task)
+            self._finish_late(task, started)
             return None
         await self._record(outcome, late=False)
         return outcome
 
-    def _finish_late(self, task: asyncio.Task) -> None:
+    def _finish_late(self, task: asyncio.Task, started: float) -> None:
         async def deliver() -> None:
-            await self._record(await task, late=True)
+            outcome = await task
+            log.warning("late reply to %s ready %.1f s after arrival", outcome.event.dedup_key,
+                        asyncio.get_running_loop().time() - started)  # how late, to tell a stall from a slow handler
+            await self._record(outcome, late=True)
         self._keep(asyncio.create_task(deliver()))
 
     async def _record(self, outcome: Outcome, *, late: bool) -> None:

@@ -5,7 +5,7 @@ Both servers are real processes (tests/production/slow_server.py: the product's 
 marker text that waits inside its handler). The first is killed only once it is provably inside
 that handler (it wrote its ``started-<pid>`` file); its claim on the message stays 'running'
 and its heartbeat row stops moving, so the retry to the second process takes the message over
-as soon as the first has been silent for dedup.worker_silent_seconds (0.5 s here; 4 s by
+as soon as the first has been silent for dedup.worker_silent_seconds (0.5 s here; 5 s by
 default, within WeChat's retry 5 s after the first try).
 """
 
