@@ -131,11 +131,13 @@ async def _attach_recent_media(ctx: Context, draft: Draft) -> None:
         return
     session = await ctx.db()
     since = ctx.now - timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes)
+    media = await places.recent_media(session, community_id=ctx.community_id, openid=ctx.event.openid, since=since)
+    if not media:
+        return  # the usual case: no need to read the earlier tickets either
     earlier = await tickets.recent_tickets_for(session, community_id=ctx.community_id, resident_id=ctx.resident.id,
                                                since=since)
     used = {(a.media_id, a.latitude, a.longitude) for ticket in earlier for a in ticket.attachments}
-    for row in await places.recent_media(session, community_id=ctx.community_id, openid=ctx.event.openid,
-                                         since=since):
+    for row in media:
         if (row.media_id, row.latitude, row.longitude) in used:
             continue
         if row.msg_type == "image":

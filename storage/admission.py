@@ -4,7 +4,8 @@ Admitting a message: claim its delivery key, log it, find or create the resident
 conversation. Recording a reply: log it, mark the key done (with the reply, for retries), save
 the resident's and the dialog's changes, queue a late reply in the outbox. Each is a handful of
 multi-row statements per batch, built once per dialect and reused — on SQLite as plain sqlite3
-statements (storage.admission_sqlite), elsewhere through SQLAlchemy Core.
+statements (storage.admission_sqlite); on PostgreSQL as one statement per batch when the batch
+is a plain one (storage.admission_pg), else through SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import admission_pg as pg
 from storage import admission_sqlite as lite
 from storage import dedup, outbox, turns
 from storage.dedup import Seen
@@ -240,6 +242,10 @@ async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
 
 async def _outbound_row(session: AsyncSession, record: Record) -> dict[str, Any]:
     outbox_id = await _queue_late(session, record) if record.outbox_message else None
+    return _plain_outbound_row(record, outbox_id)
+
+
+def _plain_outbound_row(record: Record, outbox_id: int | None = None) -> dict[str, Any]:
     row = dict.fromkeys(LOG_COLUMNS)
     row.update(record.log, community_id=record.community_id, openid=record.openid, direction="out",
                outbox_id=outbox_id, created_at=record.now)
@@ -251,15 +257,49 @@ async def _queue_late(session: AsyncSession, record: Record) -> int | None:
                                 openid=record.openid, now=record.now, **record.outbox_message)
 
 
-async def write_batch(db: "Database", items: Sequence[Arrival | Record]) -> list[Admission | None]:
-    """One transaction for a batch of admissions and records; results in the items' order.
+async def write_batch(db: "Database", items: Sequence[Arrival | Record]) -> list[Admission | None | Exception]:
+    """Write a batch of admissions and records; results in the items' order.
 
-    Records go first, so everything admitted in the same transaction sees the state they left.
+    On PostgreSQL most of a batch is one statement (storage.admission_pg) and the rest one
+    transaction; each part commits or fails alone, and an item of a failed part gets the
+    exception as its result (storage.group_commit retries it on its own).
     """
     arrivals = [item for item in items if isinstance(item, Arrival)]
     records = [item for item in items if isinstance(item, Record)]
+    plain_arrivals, plain_records = pg.split(arrivals, records) if db.is_postgres else ([], [])
+    plain = {id(item) for item in (*plain_arrivals, *plain_records)}
+    results: dict[int, Admission | None | Exception] = {}
+    rest_arrivals = [a for a in arrivals if id(a) not in plain]
+    rest_records = [r for r in records if id(r) not in plain]
+    if rest_arrivals or rest_records:
+        await _in_parts(results, rest_arrivals, rest_records, _write_in_session(db, rest_arrivals, rest_records))
+    if plain:
+        await _in_parts(results, plain_arrivals, plain_records, _write_in_one_statement(db, plain_arrivals,
+                                                                                       plain_records))
+    return [results[id(item)] for item in items]
+
+
+async def _in_parts(results: dict, arrivals: Sequence[Arrival], records: Sequence[Record], write) -> None:
+    """Run one part's write; its items' results, or the part's exception for each of them."""
+    try:
+        admitted = await write
+    except Exception as exc:
+        results.update({id(item): exc for item in (*arrivals, *records)})
+        return
+    results.update({id(record): None for record in records})
+    results.update({id(arrival): admission for arrival, admission in zip(arrivals, admitted, strict=True)})
+
+
+async def _write_in_session(db: "Database", arrivals: Sequence[Arrival], records: Sequence[Record]) -> list[Admission]:
+    """Records go first, so everything admitted in the same transaction sees the state they left."""
     async with db.sessions() as session, session.begin():
         if records:
             await record_many(session, records)
-        admitted = iter(await admit_many(session, arrivals) if arrivals else ())
-    return [next(admitted) if isinstance(item, Arrival) else None for item in items]
+        return await admit_many(session, arrivals) if arrivals else []
+
+
+async def _write_in_one_statement(db: "Database", arrivals: Sequence[Arrival], records: Sequence[Record]
+                                  ) -> list[Admission]:
+    async with db.engine.connect() as connection:
+        return await pg.write(connection, arrivals, records, [_inbound_row(a) for a in arrivals],
+                              [_plain_outbound_row(r) for r in records if r.log is not None])

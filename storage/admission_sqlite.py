@@ -54,13 +54,15 @@ def _reader(column) -> Callable[[Any], Any] | None:
     return None
 
 
-class _Loader:
-    """Turns a row of one table, selected in column order, into a detached ORM object."""
+class RowLoader:
+    """Turns a row of one table, selected in column order, into a detached ORM object.
 
-    def __init__(self, entity: type) -> None:
+    `convert`: read SQLite's text times and JSON; asyncpg hands out the Python values already."""
+
+    def __init__(self, entity: type, *, convert: bool = True) -> None:
         table: Table = entity.__table__
         self.names = tuple(c.name for c in table.columns)
-        self.readers = tuple(_reader(c) for c in table.columns)
+        self.readers = tuple(_reader(c) if convert else None for c in table.columns)
         self.columns = ", ".join(self.names)
         self.manager = entity._sa_class_manager
 
@@ -73,8 +75,8 @@ class _Loader:
         return obj
 
 
-RESIDENT = _Loader(Resident)
-CONVERSATION = _Loader(Conversation)
+RESIDENT = RowLoader(Resident)
+CONVERSATION = RowLoader(Conversation)
 LOG_COLUMNS = tuple(c.name for c in MessageLog.__table__.columns if c.name != "id")
 _LOG_JSON = frozenset(c.name for c in MessageLog.__table__.columns if isinstance(c.type, JSON))
 

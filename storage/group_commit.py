@@ -7,8 +7,10 @@ while a transaction is running go together in the next one, as multi-row stateme
 for a timer: a lone item is written at once, and a batch only forms under load, when waiting for
 the running transaction was unavoidable anyway (as in PostgreSQL's own group commit).
 
-A batch is all-or-nothing. If it fails, its items are retried one at a time, so one bad item
-fails alone and the others still commit.
+A batch is all-or-nothing unless the writer says otherwise: if it raises, its items are retried
+one at a time, so one bad item fails alone and the others still commit. A writer that commits a
+batch in parts returns an exception in place of the result of each item whose part failed; those
+items, and only those, are retried one at a time.
 """
 
 from __future__ import annotations
@@ -61,8 +63,18 @@ class GroupCommit(Generic[Item, Result]):
             for single in batch:
                 await self._write([single])
             return
-        for (_, future), result in zip(batch, results, strict=True):
-            _settle(future, result=result)
+        failed = []
+        for single, result in zip(batch, results, strict=True):
+            if not isinstance(result, BaseException):
+                _settle(single[1], result=result)
+            elif len(batch) == 1:
+                _settle(single[1], error=result)
+            else:
+                failed.append(single)
+        if failed:
+            log.warning("%d of a batch of %d writes failed; retrying them one by one", len(failed), len(batch))
+        for single in failed:
+            await self._write([single])
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is written (for shutdown)."""

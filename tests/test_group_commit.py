@@ -85,3 +85,19 @@ async def test_concurrent_messages_share_transactions_on_the_real_database(wecha
         done = await session.scalar(select(func.count()).select_from(ProcessedMessage)
                                     .where(ProcessedMessage.status == "done"))
     assert done == 30
+
+
+async def test_a_part_that_failed_is_retried_alone_and_the_committed_part_is_not():
+    batches = []
+
+    async def run_in_parts(items):
+        """Odd items commit; even ones fail as a part when written with others."""
+        batches.append(list(items))
+        await asyncio.sleep(0.01)
+        failed = RuntimeError("the even part failed")
+        return [failed if item % 2 == 0 and len(items) > 1 else item * 10 for item in items]
+
+    commits = GroupCommit(run_in_parts)
+    results = await asyncio.gather(*(commits.submit(i) for i in range(5)))
+    assert results == [0, 10, 20, 30, 40]
+    assert batches == [[0, 1, 2, 3, 4], [0], [2], [4]]  # the odd items were written once
