@@ -9,9 +9,10 @@ atomically without BEGIN and COMMIT: its rows go in as JSON documents (so the SQ
 for every batch size and asyncpg prepares it once per connection), and the admitted residents
 and dialogs come back in the same answer.
 
-It covers the common items (`split`): records with no late reply to queue and no changed rows
-to save, arrivals of distinct residents with one set of turn terms. The others in a batch take
-storage.admission's SQLAlchemy path, which is equivalent, in a transaction of their own.
+It covers the common items (`split`): records with no late reply to queue and at most a changed
+dialog to save (only the columns the handler changed are written, as the ORM would), arrivals
+of distinct residents with one set of turn terms. The others in a batch take storage.admission's
+SQLAlchemy path, which is equivalent, in a transaction of their own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Sequence
 
+from sqlalchemy import inspect
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.admission_sqlite import RowLoader
@@ -32,11 +35,16 @@ CONVERSATION = RowLoader(Conversation, convert=False)
 _LOG_NAMES = tuple(c.name for c in MessageLog.__table__.columns if c.name != "id")
 LOG_COLUMNS = ", ".join(_LOG_NAMES)
 _LOGGED = ", ".join(f"l.{name}" for name in _LOG_NAMES)
+_DIALOG_NAMES = tuple(c.name for c in Conversation.__table__.columns if c.name != "id")
+_DIALOG_RECORD = ", ".join(f"{c.name} {c.type.compile(dialect=postgresql.dialect())}"
+                           for c in Conversation.__table__.columns)
+_DIALOG_SET = ", ".join(f"{name} = CASE WHEN d.changed ? '{name}' THEN d.{name} ELSE c.{name} END"
+                        for name in _DIALOG_NAMES if name != "updated_at")
 _RESIDENT_OUT = ", ".join(f"t.{name} AS r_{name}" for name in RESIDENT.names)
 _CONVERSATION_OUT = ", ".join(f"c.{name} AS c_{name}" for name in CONVERSATION.names)
 
 # $1 arrivals, $2 their inbound log rows (same order), $3 now, $4 silent workers' cut-off,
-# $5 turns to give back, $6 outbound log rows, $7 keys to finish.
+# $5 turns to give back, $6 outbound log rows, $7 keys to finish, $8 dialogs changed by the handlers.
 _FREE = ("r.busy_worker IS NULL OR r.busy_worker = excluded.busy_worker OR r.busy_until < $3::timestamptz "
          "OR r.busy_worker IN (SELECT id FROM server_workers WHERE seen_at < $4::timestamptz)")
 BATCH = f"""
@@ -78,6 +86,14 @@ WITH arrivals AS (
     UPDATE processed_messages p SET status = 'done', delivery = f.delivery, reply = f.reply, finished_at = f.now
     FROM json_to_recordset($7::json) AS f(account text, dedup_key text, delivery text, reply json, now timestamptz)
     WHERE p.account = f.account AND p.dedup_key = f.dedup_key
+), dialogs AS (
+    SELECT * FROM json_to_recordset($8::json) AS d({_DIALOG_RECORD}, changed jsonb)
+), new_dialogs AS (
+    INSERT INTO conversations ({", ".join(_DIALOG_NAMES)})
+    SELECT {", ".join(_DIALOG_NAMES)} FROM dialogs WHERE id IS NULL
+), changed_dialogs AS (
+    UPDATE conversations c SET {_DIALOG_SET}, updated_at = d.updated_at
+    FROM dialogs d WHERE c.id = d.id
 )
 SELECT a.n, f.n IS NOT NULL AS first, {_RESIDENT_OUT}, {_CONVERSATION_OUT},
        p.status AS p_status, p.delivery AS p_delivery, p.reply AS p_reply, p.started_at AS p_started_at,
@@ -93,10 +109,11 @@ LEFT JOIN server_workers w ON w.id = p.worker
 
 def split(arrivals: Sequence, records: Sequence) -> tuple[list, list]:
     """The part of a batch one statement can write: (arrivals, records). The rest — records with
-    a late reply to queue or rows to save, arrivals of a resident or key met twice in the batch or
+    a late reply to queue or a changed resident row to save, arrivals of a resident or key met twice in the batch or
     with other turn terms than the first, residents both recorded and admitted — is left to
     storage.admission's SQLAlchemy path, which is equivalent."""
-    plain_records = [r for r in records if r.outbox_message is None and not r.changed_rows]
+    plain_records = [r for r in records
+                     if r.outbox_message is None and all(isinstance(row, Conversation) for row in r.changed_rows)]
     residents = Counter((a.community_id, a.openid) for a in arrivals)
     keys = Counter((a.account, a.key) for a in arrivals)
     terms = next(((a.worker, a.turn_lease, a.silent_after) for a in arrivals if a.turn_lease is not None), None)
@@ -123,7 +140,8 @@ async def write(connection: AsyncConnection, arrivals: Sequence, records: Sequen
         _json([{"id": r.resident_id, "worker": r.worker} for r in records if r.resident_id is not None and r.worker]),
         _json(outbound_rows),
         _json([{"account": r.account, "dedup_key": r.key, "delivery": r.delivery, "reply": r.reply, "now": r.now}
-               for r in records])))
+               for r in records]),
+        _json([_dialog(row, r.now) for r in records for row in r.changed_rows])))
     rows = result.mappings().all()
     by_arrival = {row["n"]: row for row in rows}
     admissions = []
@@ -137,6 +155,19 @@ async def write(connection: AsyncConnection, arrivals: Sequence, records: Sequen
         admissions.append(Admission(row["first"], earlier, resident, conversation,
                                     _has_turn(arrival, row["first"], resident)))
     return admissions
+
+
+def _dialog(row: Conversation, now: datetime) -> dict[str, Any]:
+    """A changed conversation row, with the columns that changed (all of them for a new row)."""
+    state = inspect(row)
+    values = {name: getattr(row, name) for name in _DIALOG_NAMES}
+    if state.has_identity:
+        changed = [name for name in _DIALOG_NAMES if state.attrs[name].history.has_changes()]
+    else:
+        changed = list(_DIALOG_NAMES)
+        values = {**values, "data": values["data"] or {}, "handoff": bool(values["handoff"]),
+                  "misunderstood": values["misunderstood"] or 0}  # the model's defaults
+    return {**values, "id": row.id if state.has_identity else None, "updated_at": now, "changed": changed}
 
 
 def _turn_times(arrivals: Sequence) -> tuple[datetime | None, datetime | None]:

@@ -128,11 +128,34 @@ async def test_arrivals_and_records_in_one_batch(world, path):
     assert residents["o_a"][0] is None and residents["o_c"][0] == "w_me"
 
 
+async def test_dialogs_changed_by_the_handlers_are_saved_with_the_record(world, path):
+    db, community = world
+    a, b = await admission.write_batch(db, [_arrival(community, "o_a", "k1"), _arrival(community, "o_b", "k2")])
+    async with db.sessions.begin() as session:  # staff touch the thread meanwhile: a column the handler leaves
+        (await session.get(Conversation, a.conversation.id)).handoff_active_at = T
+    a.conversation.state, a.conversation.data = "intake:repair:photo", {"draft": {"text": "灯坏了", "place": "3栋"}}
+    new = Conversation(community_id=community, resident_id=b.resident.id, data={}, handoff=False, misunderstood=0)
+    new.state, new.expires_at = "points:history", T + timedelta(minutes=30)
+    await admission.write_batch(db, [
+        replace(_record(community, "o_a", "k1", a.resident.id), changed_rows=[a.conversation]),
+        replace(_record(community, "o_b", "k2", b.resident.id), changed_rows=[new])])
+    async with db.sessions() as session:
+        dialogs = {c.resident_id: c for c in await session.scalars(select(Conversation))}
+    saved = dialogs[a.resident.id]
+    assert (saved.state, saved.data, saved.misunderstood) == ("intake:repair:photo",
+                                                              {"draft": {"text": "灯坏了", "place": "3栋"}}, 1)
+    assert saved.handoff_active_at == T  # not overwritten with the handler's stale copy
+    created = dialogs[b.resident.id]
+    assert (created.state, created.expires_at, created.data, created.handoff) == (
+        "points:history", T + timedelta(minutes=30), {}, False)
+
+
 def test_what_the_one_statement_leaves_to_sqlalchemy():
     arrival, record = _arrival(1, "o_a", "k1"), _record(1, "o_b", "k0", 7)
     late = replace(record, key="k_late", outbox_message={"kind": "text", "payload": {"content": "晚了"}})
-    changed = replace(record, key="k_changed", changed_rows=[object()])
-    assert admission_pg.split([arrival], [record, late, changed]) == ([arrival], [record])
+    changed = replace(record, key="k_changed", changed_rows=[Resident(community_id=1, openid="o_b")])
+    dialog = replace(record, key="k_dialog", changed_rows=[Conversation(community_id=1, resident_id=7)])
+    assert admission_pg.split([arrival], [record, late, changed, dialog]) == ([arrival], [record, dialog])
     twice, same_key = _arrival(1, "o_a", "k2"), _arrival(1, "o_x", "k1")
     assert admission_pg.split([arrival, twice], []) == ([], [])  # one resident twice
     assert admission_pg.split([arrival, same_key], []) == ([], [])  # one key twice
