@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Sequence
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import admission_pg as pg
 from storage import admission_sqlite as lite
-from storage import dedup, outbox, turns
+from storage import dedup, dialogs, outbox, turns
 from storage.dedup import Seen
 from storage.models import Conversation, MessageLog, ProcessedMessage, Resident
 
@@ -237,7 +237,11 @@ async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
             {"b_account": r.account, "b_key": r.key, "b_delivery": r.delivery, "b_reply": r.reply, "b_now": r.now}
             for r in records])
     for record in records:
-        session.add_all(record.changed_rows)
+        for row in record.changed_rows:
+            if isinstance(row, Conversation) and not inspect(row).has_identity:
+                await dialogs.save_first_row(session, row, record.now)
+            else:
+                session.add(row)
 
 
 async def _outbound_row(session: AsyncSession, record: Record) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import dialogs
 from storage.admission_sqlite import RowLoader
 from storage.dedup import Seen
 from storage.models import Conversation, MessageLog, Resident
@@ -40,6 +41,8 @@ _DIALOG_RECORD = ", ".join(f"{c.name} {c.type.compile(dialect=postgresql.dialect
                            for c in Conversation.__table__.columns)
 _DIALOG_SET = ", ".join(f"{name} = CASE WHEN d.changed ? '{name}' THEN d.{name} ELSE c.{name} END"
                         for name in _DIALOG_NAMES if name != "updated_at")
+_DIALOG_REPLACE = ", ".join(f"{name} = excluded.{name}" for name in _DIALOG_NAMES
+                            if name not in ("community_id", "resident_id"))  # see storage.dialogs
 _RESIDENT_OUT = ", ".join(f"t.{name} AS r_{name}" for name in RESIDENT.names)
 _CONVERSATION_OUT = ", ".join(f"c.{name} AS c_{name}" for name in CONVERSATION.names)
 
@@ -89,8 +92,9 @@ WITH arrivals AS (
 ), dialogs AS (
     SELECT * FROM json_to_recordset($8::json) AS d({_DIALOG_RECORD}, changed jsonb)
 ), new_dialogs AS (
-    INSERT INTO conversations ({", ".join(_DIALOG_NAMES)})
+    INSERT INTO conversations AS c ({", ".join(_DIALOG_NAMES)})
     SELECT {", ".join(_DIALOG_NAMES)} FROM dialogs WHERE id IS NULL
+    ON CONFLICT (resident_id) DO UPDATE SET {_DIALOG_REPLACE}
 ), changed_dialogs AS (
     UPDATE conversations c SET {_DIALOG_SET}, updated_at = d.updated_at
     FROM dialogs d WHERE c.id = d.id
@@ -165,8 +169,7 @@ def _dialog(row: Conversation, now: datetime) -> dict[str, Any]:
         changed = [name for name in _DIALOG_NAMES if state.attrs[name].history.has_changes()]
     else:
         changed = list(_DIALOG_NAMES)
-        values = {**values, "data": values["data"] or {}, "handoff": bool(values["handoff"]),
-                  "misunderstood": values["misunderstood"] or 0}  # the model's defaults
+        values = dialogs.first_row_values(row, now)
     return {**values, "id": row.id if state.has_identity else None, "updated_at": now, "changed": changed}
 
 

@@ -193,3 +193,35 @@ async def test_a_part_that_fails_fails_only_its_own_items(world, monkeypatch):
     assert isinstance(results[0], OSError) and results[1] is None
     keys, _, _ = await _rows(db)
     assert "k1" not in keys and keys["k_old"][0] == "done"
+
+
+async def _two_first_dialogs(db, community, openid, key):
+    """Two messages of one resident each found no dialog (the first outlived its turn's lease)
+    and saved one; the later must replace the earlier, not fail the record."""
+    admitted, = await admission.write_batch(db, [_arrival(community, openid, key)])
+    assert admitted.conversation is None
+    for state in ("intake:repair:place", "points:history"):
+        first = Conversation(community_id=community, resident_id=admitted.resident.id, data={"step": state},
+                             handoff=False, misunderstood=0)
+        first.state = state
+        results = await admission.write_batch(db, [replace(_record(community, openid, key, admitted.resident.id),
+                                                           changed_rows=[first])])
+        assert results == [None]
+    async with db.sessions() as session:
+        rows = list(await session.scalars(select(Conversation).where(Conversation.resident_id == admitted.resident.id)))
+    assert [(row.state, row.data) for row in rows] == [("points:history", {"step": "points:history"})]
+
+
+async def test_a_second_first_dialog_replaces_the_first(world, path):
+    db, community = world
+    await _two_first_dialogs(db, community, "o_b", "k1")
+
+
+async def test_a_second_first_dialog_replaces_the_first_on_sqlite(sqlite_url):
+    db = Database(sqlite_url)
+    try:
+        async with db.sessions.begin() as session:
+            community = (await communities.ensure(session, [("test", "测试社区")]))["test"]
+        await _two_first_dialogs(db, community, "o_new", "k1")
+    finally:
+        await db.dispose()

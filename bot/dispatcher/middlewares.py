@@ -160,7 +160,7 @@ def _spool(ctx: Context, exc: BaseException) -> Reply:
 def _turn_terms(ctx: Context) -> tuple[timedelta, timedelta]:
     """How long a resident's turn lasts at most, and when its holder counts as dead."""
     config = ctx.settings.dedup
-    return timedelta(seconds=config.running_lease_seconds), timedelta(seconds=config.worker_silent_seconds)
+    return timedelta(seconds=config.turn_lease_seconds), timedelta(seconds=config.worker_silent_seconds)
 
 
 def _opens_window(ctx: Context) -> bool:

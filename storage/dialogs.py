@@ -1,0 +1,36 @@
+"""Saving a resident's first dialog row when another message may have saved one meanwhile.
+
+A message that found no conversation row builds one; normally nobody else can write the
+resident's row before it is saved (the resident's turn, storage.turns). Under overload a message
+can outlive its turn's lease, and then the next message, on another process, starts from no row
+too: two first rows for one resident. The second to be saved replaces the first (its dialog is
+the resident's latest) instead of failing on the unique constraint — failing would lose the whole
+reply record: the reply never sent, the key left running.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation
+
+COLUMNS = tuple(c.name for c in Conversation.__table__.columns if c.name != "id")
+
+
+def first_row_values(row: Conversation, now: datetime) -> dict:
+    """The columns of a row never saved, with the model's defaults where the handler set none."""
+    values = {name: getattr(row, name) for name in COLUMNS}
+    return {**values, "data": values["data"] or {}, "handoff": bool(values["handoff"]),
+            "misunderstood": values["misunderstood"] or 0, "updated_at": now}
+
+
+async def save_first_row(session: AsyncSession, row: Conversation, now: datetime) -> None:
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values = first_row_values(row, now)
+    statement = dialect_insert(Conversation).values(**values)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=["resident_id"],
+        set_={name: statement.excluded[name] for name in COLUMNS if name not in ("community_id", "resident_id")}))
