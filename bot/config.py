@@ -86,7 +86,7 @@ class IntakeSettings(_Section):
 class DedupSettings(_Section):
     retention_hours: int = Field(48, ge=1)
     running_lease_seconds: float = Field(30.0, gt=0)
-    turn_lease_seconds: float = Field(300.0, gt=0)
+    turn_lease_seconds: float = Field(30.0, gt=0)
     heartbeat_seconds: float = Field(1.0, gt=0)
     worker_silent_seconds: float = Field(5.0, gt=0)
 

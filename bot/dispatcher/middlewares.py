@@ -41,6 +41,8 @@ from storage.models import Conversation
 
 log = logging.getLogger("linli.dispatcher")
 
+MAX_TURN_POLL_SECONDS = 0.4
+
 Next = Callable[[Context], Awaitable[Reply | None]]
 Middleware = Callable[[Context, Next], Awaitable[Reply | None]]
 
@@ -106,13 +108,15 @@ class Admit:
         start from the resident and dialog as it left them."""
         lease, silent = _turn_terms(ctx)
         key = (ctx.community_id, ctx.event.openid)
+        pause = self.poll_seconds
         while True:
             async with ctx.services.db.sessions.begin() as session:
                 if await turns.take(session, keys=[key], worker=ctx.services.worker_id, now=ctx.services.clock(),
                                     lease=lease, silent_after=silent):
                     ctx.resident, conversation = await turns.reload(session, ctx.resident.id)
                     break
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_TURN_POLL_SECONDS)  # many waiting must not crowd the database out
         self._set_dialog(ctx, conversation)
         ctx.turn_of = ctx.resident.id
 
