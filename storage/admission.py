@@ -4,8 +4,8 @@ Admitting a message: claim its delivery key, log it, find or create the resident
 conversation. Recording a reply: log it, mark the key done (with the reply, for retries), save
 the resident's and the dialog's changes, queue a late reply in the outbox. Each is a handful of
 multi-row statements per batch, built once per dialect and reused — on SQLite as plain sqlite3
-statements (storage.admission_sqlite); on PostgreSQL as one statement per batch when the batch
-is a plain one (storage.admission_pg), else through SQLAlchemy Core.
+statements (storage.admission_sqlite); on PostgreSQL the common items of a batch as one
+statement (storage.admission_pg) and the rest through SQLAlchemy Core.
 """
 
 from __future__ import annotations
