@@ -35,9 +35,6 @@ class Route:
     intents: Options = None
     states: Options = None
 
-    def matches(self, ctx: Context) -> bool:
-        return self.accepts(key_of(ctx)) and self.passes_filters(ctx)
-
     def accepts(self, key: Key) -> bool:
         """The keyword conditions."""
         kind, event, intent, state = key
