@@ -127,10 +127,11 @@ def _draft_from_first_message(ctx: Context) -> Draft:
 async def _attach_recent_media(ctx: Context, draft: Draft) -> None:
     """Photos and a location sent just before the report belong to it — unless an earlier
     ticket already has them."""
-    if not draft.needs_location:
-        return
-    session = await ctx.db()
     since = ctx.now - timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes)
+    sent = ctx.resident.last_media_at
+    if not draft.needs_location or sent is None or sent < since:
+        return  # the usual case: nothing to read
+    session = await ctx.db()
     media = await places.recent_media(session, community_id=ctx.community_id, openid=ctx.event.openid, since=since)
     if not media:
         return  # the usual case: no need to read the earlier tickets either
@@ -166,9 +167,11 @@ async def _advance(ctx: Context, draft: Draft, prefix: str = "", corrected: str 
     ``corrected``: the value a correction set, read back only once the building it names is
     known to exist ("已改为：15栋" and then "没有找到15栋" would contradict each other).
     """
-    if draft.building and draft.building_id is None:
+    if draft.building and draft.building_id is None and draft.building != draft.checked_building:
         known = await places.buildings(await ctx.db(), ctx.community_id)
-        if not form.resolve_building(draft, known):
+        if form.resolve_building(draft, known):
+            draft.checked_building = draft.building  # a community without a list: not looked up again
+        else:
             prefix += t.UNKNOWN_BUILDING.format(building=draft.building, examples="、".join(list(known)[:4]))
             form.clear_location(draft)
             corrected = None

@@ -41,6 +41,7 @@ class Draft:
     grade: str | None = None
     building: str | None = None  # as residents say it: "3栋", "东区5栋"
     building_id: int | None = None
+    checked_building: str | None = None  # the name last looked up, accepted though unregistered
     unit: int | None = None
     room: str | None = None
     place: str | None = None  # a free-text place ("小区东门") or a location message's label

@@ -45,6 +45,7 @@ class Arrival:
     now: datetime
     log_fields: dict[str, Any]
     opens_window: bool  # a message from the resident (not e.g. unsubscribe) opens the 48-hour window
+    media: bool = False  # a photo or a location (residents.last_media_at)
     worker: str | None = None  # this server process (storage.workers), so a retry can tell if it died
     turn_lease: timedelta | None = None  # take the resident's turn for this long (storage.turns); None: don't
     silent_after: timedelta | None = None  # a turn held by a process silent this long is free
@@ -92,7 +93,8 @@ def _statements(dialect: str) -> _Statements:
     touch = dialect_insert(RESIDENTS)
     touch = touch.on_conflict_do_update(
         index_elements=["community_id", "openid"],
-        set_={"last_inbound_at": func.coalesce(touch.excluded.last_inbound_at, RESIDENTS.c.last_inbound_at)})
+        set_={"last_inbound_at": func.coalesce(touch.excluded.last_inbound_at, RESIDENTS.c.last_inbound_at),
+              "last_media_at": func.coalesce(touch.excluded.last_media_at, RESIDENTS.c.last_media_at)})
     finish = (update(PROCESSED)
               .where(PROCESSED.c.account == bindparam("b_account"), PROCESSED.c.dedup_key == bindparam("b_key"))
               .values(status="done", delivery=bindparam("b_delivery"), reply=bindparam("b_reply"),
@@ -156,9 +158,10 @@ async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival])
     residents = {}
     for arrival in arrivals:
         key = (arrival.community_id, arrival.openid)
-        opens = arrival.opens_window or any(a.opens_window for a in arrivals if (a.community_id, a.openid) == key)
         if key not in residents:
-            residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now, opens)
+            same = [a for a in arrivals if (a.community_id, a.openid) == key]
+            residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now,
+                                                 any(a.opens_window for a in same), any(a.media for a in same))
     taken = {(a.community_id, a.openid) for a in arrivals
              if (a.account, a.key) in claimed and a.turn_lease is not None
              and lite.take_turn(db, residents[(a.community_id, a.openid)].id, a.worker, a.now, a.turn_lease,
@@ -200,7 +203,8 @@ def _inbound_row(arrival: Arrival) -> dict[str, Any]:
 
 def _resident_row(arrival: Arrival) -> dict[str, Any]:
     return {"community_id": arrival.community_id, "openid": arrival.openid, "roles": [], "subscribed": True,
-            "created_at": arrival.now, "last_inbound_at": arrival.now if arrival.opens_window else None}
+            "created_at": arrival.now, "last_inbound_at": arrival.now if arrival.opens_window else None,
+            "last_media_at": arrival.now if arrival.media else None}
 
 
 async def _residents_and_conversations(session: AsyncSession, arrivals: Sequence[Arrival]
@@ -304,6 +308,5 @@ async def _write_in_session(db: "Database", arrivals: Sequence[Arrival], records
 
 async def _write_in_one_statement(db: "Database", arrivals: Sequence[Arrival], records: Sequence[Record]
                                   ) -> list[Admission]:
-    async with db.engine.connect() as connection:
-        return await pg.write(connection, arrivals, records, [_inbound_row(a) for a in arrivals],
-                              [_plain_outbound_row(r) for r in records if r.log is not None])
+    return await pg.write(db.direct, arrivals, records, [_inbound_row(a) for a in arrivals],
+                          [_plain_outbound_row(r) for r in records if r.log is not None])

@@ -6,8 +6,9 @@ A round trip to PostgreSQL costs this process more CPU than the statement costs 
 claim, inbound log, resident upsert, turns, the resident and dialog rows, outbound log, finish,
 COMMIT. Here the whole batch is one statement of data-modifying CTEs, which PostgreSQL runs
 atomically without BEGIN and COMMIT: its rows go in as JSON documents (so the SQL is the same
-for every batch size and asyncpg prepares it once per connection), and the admitted residents
-and dialogs come back in the same answer.
+for every batch size and asyncpg prepares it once), and the admitted residents and dialogs come
+back in the same answer. It runs on the process's own connection (storage.pg_direct), not
+through SQLAlchemy's pool and execution context, which cost more than the statement.
 
 It covers the common items (`split`): records with no late reply to queue and at most a changed
 dialog to save (only the columns the handler changed are written, as the ORM would), arrivals
@@ -24,12 +25,12 @@ from typing import Any, Sequence
 
 from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import dialogs
 from storage.admission_sqlite import RowLoader
 from storage.dedup import Seen
 from storage.models import Conversation, MessageLog, Resident
+from storage.pg_direct import DirectConnection
 
 RESIDENT = RowLoader(Resident, convert=False)
 CONVERSATION = RowLoader(Conversation, convert=False)
@@ -46,6 +47,14 @@ _DIALOG_REPLACE = ", ".join(f"{name} = excluded.{name}" for name in _DIALOG_NAME
 _RESIDENT_OUT = ", ".join(f"t.{name} AS r_{name}" for name in RESIDENT.names)
 _CONVERSATION_OUT = ", ".join(f"c.{name} AS c_{name}" for name in CONVERSATION.names)
 
+# The batch statement's connection (storage.pg_direct) plans with index lookups and nested loops
+# only. Every row the statement touches is found by a key, a handful per batch; but asyncpg
+# prepares it once per connection and PostgreSQL keeps a generic plan made with the statistics
+# of that moment, taking each JSON document for 100 rows. Prepared on a young database, the plan
+# hash-joined whole tables: processed_messages scanned for every batch, 4 ms once it held 20,000
+# keys and growing, until an ANALYZE happened to replan it.
+CONNECTION_SETUP = ("SET enable_seqscan = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off")
+
 # $1 arrivals, $2 their inbound log rows (same order), $3 now, $4 silent workers' cut-off,
 # $5 turns to give back, $6 outbound log rows, $7 keys to finish, $8 dialogs changed by the handlers.
 _FREE = ("r.busy_worker IS NULL OR r.busy_worker = excluded.busy_worker OR r.busy_until < $3::timestamptz "
@@ -53,7 +62,7 @@ _FREE = ("r.busy_worker IS NULL OR r.busy_worker = excluded.busy_worker OR r.bus
 BATCH = f"""
 WITH arrivals AS (
     SELECT * FROM json_to_recordset($1::json) AS a(n int, community_id int, account text, dedup_key text,
-        openid text, now timestamptz, worker text, opens bool, lease_until timestamptz)
+        openid text, now timestamptz, worker text, opens bool, media bool, lease_until timestamptz)
 ), claimed AS (
     INSERT INTO processed_messages (community_id, account, dedup_key, status, started_at, worker)
     SELECT community_id, account, dedup_key, 'running', now, worker FROM arrivals
@@ -67,12 +76,14 @@ WITH arrivals AS (
     JOIN firsts f ON f.n = l.ordinality
 ), touched AS (
     INSERT INTO residents AS r (community_id, openid, roles, subscribed, created_at, last_inbound_at,
-                                busy_worker, busy_until)
+                                last_media_at, busy_worker, busy_until)
     SELECT a.community_id, a.openid, '[]'::json, true, a.now, CASE WHEN a.opens THEN a.now END,
+           CASE WHEN a.media THEN a.now END,
            CASE WHEN f.n IS NOT NULL THEN f.worker END, CASE WHEN f.n IS NOT NULL THEN f.lease_until END
     FROM arrivals a LEFT JOIN firsts f ON f.n = a.n AND f.lease_until IS NOT NULL
     ON CONFLICT (community_id, openid) DO UPDATE SET
         last_inbound_at = coalesce(excluded.last_inbound_at, r.last_inbound_at),
+        last_media_at = coalesce(excluded.last_media_at, r.last_media_at),
         busy_worker = CASE WHEN excluded.busy_worker IS NOT NULL AND ({_FREE}) THEN excluded.busy_worker
                            ELSE r.busy_worker END,
         busy_until = CASE WHEN excluded.busy_worker IS NOT NULL AND ({_FREE}) THEN excluded.busy_until
@@ -129,24 +140,21 @@ def split(arrivals: Sequence, records: Sequence) -> tuple[list, list]:
     return plain_arrivals, plain_records
 
 
-async def write(connection: AsyncConnection, arrivals: Sequence, records: Sequence,
+async def write(connection: DirectConnection, arrivals: Sequence, records: Sequence,
                 inbound_rows: Sequence[dict[str, Any]], outbound_rows: Sequence[dict[str, Any]]) -> list:
     """Run the batch; returns storage.admission.Admission values for the arrivals, in order."""
     from storage.admission import Admission  # storage.admission imports this module
 
     now, silent_before = _turn_times(arrivals)
-    # One statement is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
-    # Through SQLAlchemy rather than on the asyncpg connection itself, so a lost connection is
-    # noticed (the pool replaced) and reported as storage errors are everywhere else.
-    single = await connection.execution_options(isolation_level="AUTOCOMMIT")
-    result = await single.exec_driver_sql(BATCH, (
-        _json([_arrival(n, a) for n, a in enumerate(arrivals, 1)]), _json(inbound_rows), now, silent_before,
+    # One statement is atomic on its own, so it runs without BEGIN and COMMIT, on the process's
+    # own connection (storage.pg_direct).
+    rows = await connection.fetch(
+        BATCH, _json([_arrival(n, a) for n, a in enumerate(arrivals, 1)]), _json(inbound_rows), now, silent_before,
         _json([{"id": r.resident_id, "worker": r.worker} for r in records if r.resident_id is not None and r.worker]),
         _json(outbound_rows),
         _json([{"account": r.account, "dedup_key": r.key, "delivery": r.delivery, "reply": r.reply, "now": r.now}
                for r in records]),
-        _json([_dialog(row, r.now) for r in records for row in r.changed_rows])))
-    rows = result.mappings().all()
+        _json([_dialog(row, r.now) for r in records for row in r.changed_rows]))
     by_arrival = {row["n"]: row for row in rows}
     admissions = []
     for n, arrival in enumerate(arrivals, 1):
@@ -186,6 +194,7 @@ def _arrival(n: int, arrival) -> dict[str, Any]:
     lease_until = arrival.now + arrival.turn_lease if arrival.turn_lease is not None else None
     return {"n": n, "community_id": arrival.community_id, "account": arrival.account, "dedup_key": arrival.key,
             "openid": arrival.openid, "now": arrival.now, "worker": arrival.worker, "opens": arrival.opens_window,
+            "media": arrival.media,
             "lease_until": lease_until}
 
 

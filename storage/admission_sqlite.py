@@ -84,9 +84,10 @@ CLAIM = ("INSERT INTO processed_messages (community_id, account, dedup_key, stat
          "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (account, dedup_key) DO NOTHING")
 INSERT_LOG = (f"INSERT INTO message_log ({', '.join(LOG_COLUMNS)}) "
               f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})")
-TOUCH_RESIDENT = ("INSERT INTO residents (community_id, openid, roles, subscribed, created_at, last_inbound_at) "
-                  "VALUES (?, ?, '[]', 1, ?, ?) ON CONFLICT (community_id, openid) DO UPDATE SET "
-                  "last_inbound_at = coalesce(excluded.last_inbound_at, residents.last_inbound_at) "
+TOUCH_RESIDENT = ("INSERT INTO residents (community_id, openid, roles, subscribed, created_at, last_inbound_at, "
+                  "last_media_at) VALUES (?, ?, '[]', 1, ?, ?, ?) ON CONFLICT (community_id, openid) DO UPDATE SET "
+                  "last_inbound_at = coalesce(excluded.last_inbound_at, residents.last_inbound_at), "
+                  "last_media_at = coalesce(excluded.last_media_at, residents.last_media_at) "
                   f"RETURNING {RESIDENT.columns}")
 SEEN = ("SELECT m.status, m.delivery, m.reply, m.started_at, w.seen_at FROM processed_messages m "
         "LEFT JOIN server_workers w ON w.id = m.worker WHERE m.account = ? AND m.dedup_key = ?")
@@ -123,10 +124,11 @@ def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now
 
 
 def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: datetime,
-                   opens_window: bool) -> Resident:
-    """Find or create the resident (noting when they last wrote) and return the row as an object."""
+                   opens_window: bool, media: bool = False) -> Resident:
+    """Find or create the resident (noting when they last wrote, and sent media) and return the row as an object."""
     stamp = sql_time(now)
-    row = db.execute(TOUCH_RESIDENT, (community_id, openid, stamp, stamp if opens_window else None)).fetchone()
+    row = db.execute(TOUCH_RESIDENT, (community_id, openid, stamp, stamp if opens_window else None,
+                                      stamp if media else None)).fetchone()
     return RESIDENT.load(row)
 
 

@@ -10,6 +10,7 @@ driver when another process holds the lock). Keep write transactions short.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import event
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.inline_sqlite import InlineConnection
 from storage.liveness import ping_when_idle
+from storage.admission_pg import CONNECTION_SETUP
+from storage.pg_direct import DirectConnection
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -31,8 +34,11 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = make_url(url)
+        self.pool_size = pool_size
         self.engine = _create_engine(self.url, echo=echo, pool_size=pool_size)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: the dispatcher's batch statement runs on a connection of its own (storage.pg_direct).
+        self.direct = DirectConnection(self.engine, setup=CONNECTION_SETUP) if self.is_postgres else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -42,7 +48,25 @@ class Database:
     def is_postgres(self) -> bool:
         return self.url.get_backend_name() == "postgresql"
 
+    async def warm_up(self) -> None:
+        """Open the pool's connections now rather than in the first burst of messages.
+
+        A server starts with an empty pool and connects as concurrency rises: under load a
+        burst then waits while several connections are made at once — each a TCP and
+        authentication handshake and SQLAlchemy's per-connection set-up — which showed as the
+        slowest seconds of a load run (bench/RESULTS.md, "Load"). SQLite keeps one connection
+        anyway."""
+        if not self.is_postgres:
+            return
+        connections = await asyncio.gather(*(self.engine.connect() for _ in range(self.pool_size)))
+        try:  # all held at once, so each is a connection of its own
+            await asyncio.gather(*(c.exec_driver_sql("SELECT 1") for c in connections), self.direct.fetch("SELECT 1"))
+        finally:
+            await asyncio.gather(*(c.close() for c in connections))  # back to the pool, kept open
+
     async def dispose(self) -> None:
+        if self.direct is not None:
+            await self.direct.close()
         await self.engine.dispose()
 
 

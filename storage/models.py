@@ -120,6 +120,9 @@ class Resident(Base):
     subscribed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
+    # When they last sent a photo or a location: a report that follows soon takes them along
+    # (handlers/intake.py), and without this it would read the message log on every report.
+    last_media_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Whose turn it is: the server process handling one of this resident's messages, until when.
     # One resident's messages are handled one at a time across processes (storage.turns).

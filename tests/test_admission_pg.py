@@ -60,10 +60,11 @@ async def world(pg_url):
     await db.dispose()
 
 
-def _arrival(community, openid, key, *, opens=True, now=T):
+def _arrival(community, openid, key, *, opens=True, now=T, media=False):
     return Arrival(community_id=community, account="acc", key=key, openid=openid, now=now,
-                   log_fields={"msg_type": "text", "content": f"说的是{key}", "wechat_msg_id": key, "extra": None},
-                   opens_window=opens, worker="w_me", turn_lease=LEASE, silent_after=SILENT)
+                   log_fields={"msg_type": "image" if media else "text", "content": f"说的是{key}",
+                               "wechat_msg_id": key, "extra": None},
+                   opens_window=opens, media=media, worker="w_me", turn_lease=LEASE, silent_after=SILENT)
 
 
 def _record(community, openid, key, resident_id):
@@ -225,3 +226,31 @@ async def test_a_second_first_dialog_replaces_the_first_on_sqlite(sqlite_url):
         await _two_first_dialogs(db, community, "o_new", "k1")
     finally:
         await db.dispose()
+
+
+async def test_the_batch_statement_finds_its_rows_by_key_on_a_young_database(world):
+    """Prepared once, the statement keeps a generic plan made with the statistics of that moment;
+    on the batch connection it looks rows up by their keys even when the tables were empty then,
+    instead of scanning tables that grow by a row or two a message (storage.admission_pg)."""
+    db, _ = world
+    connection = await db.direct._ready()
+    await connection.execute(f"PREPARE batch AS {admission_pg.BATCH}")
+    await connection.execute("SET plan_cache_mode = force_generic_plan")
+    plan = "\n".join(row[0] for row in await connection.fetch(
+        "EXPLAIN EXECUTE batch('[]', '[]', now(), now(), '[]', '[]', '[]', '[]')"))
+    assert "Seq Scan" not in plan and "Hash Join" not in plan and "Merge Join" not in plan
+    for table, index in (("processed_messages", "uq_processed_messages_account"), ("residents", "pk_residents"),
+                         ("conversations", "pk_conversations"), ("conversations", "uq_conversations_resident_id")):
+        assert f"Index Scan using {index} on {table}" in plan
+
+
+async def test_a_photo_or_a_place_is_noted_on_the_resident(world, path):
+    db, community = world
+    photo, new = await admission.write_batch(db, [_arrival(community, "o_a", "k1", media=True),
+                                                  _arrival(community, "o_new", "k2", media=True)])
+    assert photo.resident.last_media_at == T and new.resident.last_media_at == T
+    later = T + timedelta(minutes=1)
+    await admission.write_batch(db, [_record(community, "o_a", "k1", photo.resident.id)])
+    words, = await admission.write_batch(db, [_arrival(community, "o_a", "k3", now=later)])
+    assert words.resident.last_media_at == T  # words after the photo keep its time
+    assert (await admission.write_batch(db, [_arrival(community, "o_b", "k4")]))[0].resident.last_media_at is None

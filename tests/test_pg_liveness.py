@@ -1,6 +1,7 @@
 """Pooled PostgreSQL connections are pinged only after sitting idle (storage/liveness.py), and a
 connection the server cut is replaced without the caller noticing — or, if it was handed back a
-moment ago, with only the statement in flight failing, after which the pool connects afresh."""
+moment ago, with only the statement in flight failing, after which the pool connects afresh.
+The dispatcher's own connection (storage/pg_direct.py) behaves the same."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.spool import store_unavailable
+from storage.db import Database
 from storage.liveness import ping_when_idle
+from storage.pg_direct import DirectConnection
 
 pytestmark = pytest.mark.backend_specific
 
@@ -83,3 +87,61 @@ async def test_a_connection_cut_while_busy_fails_once_and_the_pool_recovers(pg_u
         with pytest.raises(exc.DBAPIError):
             await _backend_pid(engine)  # used again at once, unpinged: the statement in flight fails
         assert await _backend_pid(engine) != first  # the failure invalidated the pool
+
+
+async def _direct_pid(direct: DirectConnection) -> int:
+    [row] = await direct.fetch("SELECT pg_backend_pid() AS pid")
+    return row["pid"]
+
+
+async def test_the_direct_connection_cut_while_idle_is_replaced_unnoticed(pg_url):
+    async with _engines(pg_url, idle_seconds=60) as (engine, admin):
+        direct = DirectConnection(engine, idle_seconds=0.3)
+        try:
+            first = await _direct_pid(direct)
+            assert await _direct_pid(direct) == first  # kept, not checked out again
+            await _cut(admin, first)
+            await asyncio.sleep(0.3)
+            assert await _direct_pid(direct) != first
+        finally:
+            await direct.close()
+
+
+async def test_the_direct_connection_cut_mid_statement_fails_once_as_unreachable(pg_url):
+    async with _engines(pg_url, idle_seconds=60) as (engine, admin):
+        direct = DirectConnection(engine, idle_seconds=60)
+        try:
+            first = await _direct_pid(direct)
+            running = asyncio.create_task(direct.fetch("SELECT pg_sleep(30)"))
+            await asyncio.sleep(0.2)
+            await _cut(admin, first)
+            with pytest.raises(ConnectionError) as failure:
+                await running
+            assert store_unavailable(failure.value)  # so the dispatcher spools the message
+            assert await _direct_pid(direct) != first
+        finally:
+            await direct.close()
+
+
+async def test_the_direct_connection_is_not_one_of_the_pools(pg_url):
+    async with _engines(pg_url, idle_seconds=60) as (engine, _):
+        direct = DirectConnection(engine)
+        try:
+            await _direct_pid(direct)
+            assert engine.sync_engine.pool.checkedout() == 0
+            await _backend_pid(engine)  # the pool's only connection is still free to use
+        finally:
+            await direct.close()
+
+
+async def test_a_warmed_up_database_has_its_pool_open_before_the_first_message(pg_url):
+    db = Database(pg_url, pool_size=4)
+    try:
+        await db.warm_up()
+        pool = db.engine.sync_engine.pool
+        assert (pool.checkedin(), pool.checkedout(), pool.overflow()) == (4, 0, 0)
+        async with db.engine.connect() as connection:  # taken from the pool, not opened now
+            assert await connection.scalar(text("SELECT 1")) == 1
+        assert pool.checkedin() == 4
+    finally:
+        await db.dispose()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy import inspect
 
 from bot.events import IncomingEvent
-from storage import outbox
+from storage import outbox, writes
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,7 +114,8 @@ class Context:
 
         Opened on first use and committed by the dispatcher when the handler returns (handlers
         never commit); the resident and conversation rows join it, so their changes commit with
-        the handler's writes — or not at all. Events that never ask skip a transaction.
+        the handler's writes — or not at all. Events that never ask skip a transaction, and one
+        that only read ends with a rollback: its resident and dialog go with the reply record.
         """
         if self.session is None:
             session = self.services.db.sessions()
@@ -129,6 +130,9 @@ class Context:
         session, self.session = self.session, None
         if session is None:
             return
+        if commit and not writes.wrote_anything(session, besides=self._own_rows()):
+            await self._end_reading(session)
+            return
         try:
             if commit and self.dialog is not None and self.dialog.changed:
                 session.add(self.dialog.row)  # a first conversation row is inserted only once it holds something
@@ -138,6 +142,20 @@ class Context:
                 self.services.wake_outbox()  # the handler queued notices: send them now, not at the next tick
         finally:
             self.rows_settled = True
+            await session.close()
+
+    def _own_rows(self) -> tuple[Any, ...]:
+        return (self.resident, self.dialog.row if self.dialog else None)
+
+    async def _end_reading(self, session: "AsyncSession") -> None:
+        """The handler only read: end its transaction, and let the resident's and dialog's
+        changes go with the reply record, as for a handler that never asked for one."""
+        try:
+            for row in self._own_rows():
+                if row is not None and row in session:
+                    session.expunge(row)  # detached with their changes, which the record saves
+            await session.rollback()
+        finally:
             await session.close()
 
     def changed_rows(self) -> list[Any]:

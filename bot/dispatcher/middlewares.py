@@ -82,6 +82,7 @@ class Admit:
             admission: Admission = await self.commits.submit(Arrival(
                 community_id=ctx.community_id, account=event.account, key=event.dedup_key, openid=event.openid,
                 now=ctx.now, log_fields=event.log_fields(), opens_window=_opens_window(ctx),
+                media=event.kind in ("image", "location"),
                 worker=ctx.services.worker_id, turn_lease=lease, silent_after=silent))
         except Exception as exc:
             if not (_may_spool(ctx) and store_unavailable(exc)):

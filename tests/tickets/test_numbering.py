@@ -30,6 +30,7 @@ async def test_each_community_counts_its_own(db, world):
     now = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
     async with db.sessions.begin() as session:
         other = (await communities.ensure(session, [("other", "另一个社区")]))["other"]
+    async with db.sessions.begin() as session:
         numbers = [await next_number(session, community_id=cid, now=now)
                    for cid in (world.community_id, other, world.community_id)]
     assert numbers == ["20261123-0001", "20261123-0001", "20261123-0002"]
@@ -73,3 +74,17 @@ async def test_concurrent_creation_on_postgres_gives_distinct_consecutive_number
     world = await build_world(pg_db)
     numbers = await _create_many([pg_db], world, settings, clock(), 20)
     assert sorted(numbers) == [f"20261123-{n:04d}" for n in range(1, 21)]
+
+
+@pytest.mark.backend_specific
+async def test_on_postgres_a_creation_does_not_wait_for_another_still_open(pg_db, settings, clock):
+    """The day's counter is taken in a statement of its own: a transaction still filing its ticket
+    (routing, notices, the dialog…) does not hold the other residents' tickets up."""
+    world = await build_world(pg_db)
+    async with pg_db.sessions.begin() as session:
+        reporter = await session.get(Resident, world["reporter"].id)
+        first = await create_ticket(session, community_id=world.community_id, reporter=reporter,
+                                    draft=draft(world, description="先提交的报修"), now=clock(), settings=settings)
+        # Without the separate statement this waits on the counter row until the block ends: a deadlock here.
+        [second] = await asyncio.wait_for(_create_many([pg_db], world, settings, clock(), 1), timeout=30)
+    assert (first.number, second) == ("20261123-0001", "20261123-0002")
