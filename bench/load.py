@@ -290,6 +290,13 @@ async def run_open_loop(port: int, residents: Residents, signer: WeChatSigner, *
                         prefix: str, connections: int) -> tuple[list[Result], float, float, int]:
     """Message k at start + k / rate whatever the replies do; returns the results, the run's
     length, the generator's worst lag behind the schedule, and the connections it opened."""
+    with endpoint.no_gc_pauses():
+        return await _open_loop(port, residents, signer, rate=rate, seconds=seconds, prefix=prefix,
+                                connections=connections)
+
+
+async def _open_loop(port: int, residents: Residents, signer: WeChatSigner, *, rate: float, seconds: float,
+                     prefix: str, connections: int) -> tuple[list[Result], float, float, int]:
     pool = Pool(port)
     await pool.open(connections)
     loop = asyncio.get_running_loop()

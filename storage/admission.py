@@ -10,6 +10,7 @@ statement (storage.admission_pg) and the rest through SQLAlchemy Core.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -108,7 +109,7 @@ def _dialect(session: AsyncSession) -> str:
 
 async def admit_many(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
     if _dialect(session) == "sqlite":
-        return await _admit_many_sqlite(session, arrivals)
+        return admit_sqlite(await lite.handle(session), arrivals)
     statements = _statements(_dialect(session))
     connection = await session.connection()
     claimed = await _claim(connection, statements, arrivals)
@@ -150,8 +151,8 @@ def _has_turn(arrival: Arrival, first: bool, taken: set[tuple[int, str]]) -> boo
     return not first or arrival.turn_lease is None or (arrival.community_id, arrival.openid) in taken
 
 
-async def _admit_many_sqlite(session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Admission]:
-    db = await lite.handle(session)
+def admit_sqlite(db: sqlite3.Connection, arrivals: Sequence[Arrival]) -> list[Admission]:
+    """admit_many on SQLite, as plain statements on the sqlite3 connection of a transaction."""
     claimed = {(a.account, a.key) for a in _unique_deliveries(arrivals)
                if lite.claim(db, a.community_id, a.account, a.key, a.now, a.worker)}
     lite.insert_logs(db, [_inbound_row(a) for a in arrivals if (a.account, a.key) in claimed])
@@ -227,10 +228,7 @@ async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
     logs = [await _outbound_row(session, record) for record in records if record.log is not None]
     holders = [(r.resident_id, r.worker) for r in records if r.resident_id is not None and r.worker]
     if _dialect(session) == "sqlite":
-        db = await lite.handle(session)
-        lite.insert_logs(db, logs)
-        lite.finish(db, [(r.account, r.key, r.delivery, r.reply, r.now) for r in records])
-        lite.give_back_turns(db, holders)
+        _record_sqlite(await lite.handle(session), records, logs)
     else:
         for worker in {w for _, w in holders}:
             await turns.give_back(session, resident_ids=[i for i, w in holders if w == worker], worker=worker)
@@ -246,6 +244,12 @@ async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
                 await dialogs.save_first_row(session, row, record.now)
             else:
                 session.add(row)
+
+
+def _record_sqlite(db: sqlite3.Connection, records: Sequence[Record], logs: Sequence[dict[str, Any]]) -> None:
+    lite.insert_logs(db, logs)
+    lite.finish(db, [(r.account, r.key, r.delivery, r.reply, r.now) for r in records])
+    lite.give_back_turns(db, [(r.resident_id, r.worker) for r in records if r.resident_id is not None and r.worker])
 
 
 async def _outbound_row(session: AsyncSession, record: Record) -> dict[str, Any]:
@@ -274,7 +278,7 @@ async def write_batch(db: "Database", items: Sequence[Arrival | Record]) -> list
     """
     arrivals = [item for item in items if isinstance(item, Arrival)]
     records = [item for item in items if isinstance(item, Record)]
-    plain_arrivals, plain_records = pg.split(arrivals, records) if db.is_postgres else ([], [])
+    plain_arrivals, plain_records = _plain_part(db, arrivals, records)
     plain = {id(item) for item in (*plain_arrivals, *plain_records)}
     results: dict[int, Admission | None | Exception] = {}
     rest_arrivals = [a for a in arrivals if id(a) not in plain]
@@ -282,9 +286,21 @@ async def write_batch(db: "Database", items: Sequence[Arrival | Record]) -> list
     if rest_arrivals or rest_records:
         await _in_parts(results, rest_arrivals, rest_records, _write_in_session(db, rest_arrivals, rest_records))
     if plain:
-        await _in_parts(results, plain_arrivals, plain_records, _write_in_one_statement(db, plain_arrivals,
-                                                                                       plain_records))
+        await _in_parts(results, plain_arrivals, plain_records, _write_plainly(db, plain_arrivals, plain_records))
     return [results[id(item)] for item in items]
+
+
+def _plain_part(db: "Database", arrivals: Sequence[Arrival], records: Sequence[Record]) -> tuple[list, list]:
+    """The items the database's own connection can write without SQLAlchemy (db.direct): on
+    PostgreSQL what one statement covers (storage.admission_pg.split); on SQLite every arrival
+    and the records with no late reply to queue and no changed resident row to save."""
+    if db.is_postgres:
+        return pg.split(arrivals, records)
+    return list(arrivals), [r for r in records if _plain_record(r)]
+
+
+def _plain_record(record: Record) -> bool:
+    return record.outbox_message is None and all(isinstance(row, Conversation) for row in record.changed_rows)
 
 
 async def _in_parts(results: dict, arrivals: Sequence[Arrival], records: Sequence[Record], write) -> None:
@@ -306,7 +322,16 @@ async def _write_in_session(db: "Database", arrivals: Sequence[Arrival], records
         return await admit_many(session, arrivals) if arrivals else []
 
 
-async def _write_in_one_statement(db: "Database", arrivals: Sequence[Arrival], records: Sequence[Record]
-                                  ) -> list[Admission]:
-    return await pg.write(db.direct, arrivals, records, [_inbound_row(a) for a in arrivals],
-                          [_plain_outbound_row(r) for r in records if r.log is not None])
+async def _write_plainly(db: "Database", arrivals: Sequence[Arrival], records: Sequence[Record]) -> list[Admission]:
+    if db.is_postgres:
+        return await pg.write(db.direct, arrivals, records, [_inbound_row(a) for a in arrivals],
+                              [_plain_outbound_row(r) for r in records if r.log is not None])
+    return await db.direct.transaction(_write_plainly_sqlite, arrivals, records)
+
+
+def _write_plainly_sqlite(db: sqlite3.Connection, arrivals: Sequence[Arrival], records: Sequence[Record]
+                          ) -> list[Admission]:
+    """Records first, as in the session path, so arrivals see the turns they gave back."""
+    _record_sqlite(db, records, [_plain_outbound_row(r) for r in records if r.log is not None])
+    lite.save_dialogs(db, [dialogs.changes(row, r.now) for r in records for row in r.changed_rows])
+    return admit_sqlite(db, arrivals)

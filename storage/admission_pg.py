@@ -23,7 +23,6 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql
 
 from storage import dialogs
@@ -154,7 +153,7 @@ async def write(connection: DirectConnection, arrivals: Sequence, records: Seque
         _json(outbound_rows),
         _json([{"account": r.account, "dedup_key": r.key, "delivery": r.delivery, "reply": r.reply, "now": r.now}
                for r in records]),
-        _json([_dialog(row, r.now) for r in records for row in r.changed_rows]))
+        _json([dialogs.changes(row, r.now) for r in records for row in r.changed_rows]))
     by_arrival = {row["n"]: row for row in rows}
     admissions = []
     for n, arrival in enumerate(arrivals, 1):
@@ -167,18 +166,6 @@ async def write(connection: DirectConnection, arrivals: Sequence, records: Seque
         admissions.append(Admission(row["first"], earlier, resident, conversation,
                                     _has_turn(arrival, row["first"], resident)))
     return admissions
-
-
-def _dialog(row: Conversation, now: datetime) -> dict[str, Any]:
-    """A changed conversation row, with the columns that changed (all of them for a new row)."""
-    state = inspect(row)
-    values = {name: getattr(row, name) for name in _DIALOG_NAMES}
-    if state.has_identity:
-        changed = [name for name in _DIALOG_NAMES if state.attrs[name].history.has_changes()]
-    else:
-        changed = list(_DIALOG_NAMES)
-        values = dialogs.first_row_values(row, now)
-    return {**values, "id": row.id if state.has_identity else None, "updated_at": now, "changed": changed}
 
 
 def _turn_times(arrivals: Sequence) -> tuple[datetime | None, datetime | None]:

@@ -21,6 +21,7 @@ from storage.inline_sqlite import InlineConnection
 from storage.liveness import ping_when_idle
 from storage.admission_pg import CONNECTION_SETUP
 from storage.pg_direct import DirectConnection
+from storage.sqlite_direct import DirectSQLite
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -37,8 +38,8 @@ class Database:
         self.pool_size = pool_size
         self.engine = _create_engine(self.url, echo=echo, pool_size=pool_size)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
-        # PostgreSQL: the dispatcher's batch statement runs on a connection of its own (storage.pg_direct).
-        self.direct = DirectConnection(self.engine, setup=CONNECTION_SETUP) if self.is_postgres else None
+        # The dispatcher's batches run on a connection of their own (storage.pg_direct, storage.sqlite_direct).
+        self.direct: DirectConnection | DirectSQLite = _direct_connection(self)
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,9 +66,14 @@ class Database:
             await asyncio.gather(*(c.close() for c in connections))  # back to the pool, kept open
 
     async def dispose(self) -> None:
-        if self.direct is not None:
-            await self.direct.close()
+        await self.direct.close()
         await self.engine.dispose()
+
+
+def _direct_connection(db: Database) -> DirectConnection | DirectSQLite:
+    if db.is_postgres:
+        return DirectConnection(db.engine, setup=CONNECTION_SETUP)
+    return DirectSQLite(db.url.database, pragmas=SQLITE_PRAGMAS)
 
 
 def _create_engine(url, *, echo: bool, pool_size: int) -> AsyncEngine:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Any
+
+from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +28,19 @@ def first_row_values(row: Conversation, now: datetime) -> dict:
     values = {name: getattr(row, name) for name in COLUMNS}
     return {**values, "data": values["data"] or {}, "handoff": bool(values["handoff"]),
             "misunderstood": values["misunderstood"] or 0, "updated_at": now}
+
+
+def changes(row: Conversation, now: datetime) -> dict[str, Any]:
+    """A changed conversation row for a plain-statement save (storage.admission_pg and
+    admission_sqlite): its values, its id (None for a first row) and the columns that changed
+    (all of them for a first row) — only those are written, as the ORM would."""
+    state = inspect(row)
+    if state.has_identity:
+        values = {name: getattr(row, name) for name in COLUMNS}
+        changed = [name for name in COLUMNS if state.attrs[name].history.has_changes()]
+    else:
+        values, changed = first_row_values(row, now), list(COLUMNS)
+    return {**values, "id": row.id if state.has_identity else None, "updated_at": now, "changed": changed}
 
 
 async def save_first_row(session: AsyncSession, row: Conversation, now: datetime) -> None:

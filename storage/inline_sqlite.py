@@ -18,7 +18,7 @@ from typing import Any, Iterable
 BUSY_RETRY_SECONDS = 0.002
 
 
-async def _retry_while_locked(execute, statement: str, *, busy_timeout: float) -> None:
+async def retry_while_locked(execute, statement: str, *, busy_timeout: float) -> None:
     """Run a statement that may meet another process's lock, yielding to the loop between tries."""
     deadline = time.monotonic() + busy_timeout
     while True:
@@ -102,11 +102,11 @@ class InlineConnection:
         for pragma in pragmas:
             # journal_mode=WAL needs a moment's lock: another process opening or checkpointing
             # the same file at that instant must not fail this connection.
-            await _retry_while_locked(conn.execute, pragma, busy_timeout=busy_timeout)
+            await retry_while_locked(conn.execute, pragma, busy_timeout=busy_timeout)
         return cls(conn, busy_timeout)
 
     async def _begin(self, cursor: sqlite3.Cursor, operation: str) -> None:
-        await _retry_while_locked(cursor.execute, operation, busy_timeout=self._busy_timeout)
+        await retry_while_locked(cursor.execute, operation, busy_timeout=self._busy_timeout)
 
     @property
     def sqlite(self) -> sqlite3.Connection:

@@ -1,15 +1,18 @@
-"""Admitting and recording a batch on PostgreSQL: the one-statement path (storage/admission_pg.py)
-and the SQLAlchemy path it stands in for give the same admissions and leave the same rows — new
-and known residents, dialogs, a retry of a key already claimed, turns held by a live process, by
-a silent one, given back — and batches the one statement does not cover go the other way."""
+"""Admitting and recording a batch on the database's own connection — on PostgreSQL one statement
+(storage/admission_pg.py), on SQLite plain statements (storage/admission_sqlite.py,
+storage/sqlite_direct.py) — and through the SQLAlchemy path it stands in for give the same
+admissions and leave the same rows: new and known residents, dialogs, a retry of a key already
+claimed, turns held by a live process, by a silent one, given back. Items the direct path does
+not cover go the other way."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from storage import admission, admission_pg, communities
 from storage.admission import Arrival, Record
@@ -22,25 +25,41 @@ T = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 LEASE, SILENT = timedelta(seconds=30), timedelta(seconds=5)
 
 
-@pytest.fixture(params=["one_statement", "sqlalchemy"])
+@pytest.fixture(params=["direct", "sqlalchemy"])
 def path(request, monkeypatch):
-    """Which path writes the batches; the one-statement path must actually take every item."""
-    split = admission_pg.split
+    """Which path writes the batches; the direct path must actually take every item."""
+    plain_part = admission._plain_part
     left_over = []
 
-    def one_statement(arrivals, records):
-        plain_arrivals, plain_records = split(arrivals, records)
+    def direct(db, arrivals, records):
+        plain_arrivals, plain_records = plain_part(db, arrivals, records)
         left_over.extend(set(map(id, (*arrivals, *records))) - set(map(id, (*plain_arrivals, *plain_records))))
         return plain_arrivals, plain_records
-    monkeypatch.setattr(admission_pg, "split", one_statement if request.param == "one_statement"
-                        else lambda arrivals, records: ([], []))
+    monkeypatch.setattr(admission, "_plain_part", direct if request.param == "direct"
+                        else lambda db, arrivals, records: ([], []))
     yield request.param
     assert left_over == []
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def world_url(request) -> str:
+    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
+
+
 @pytest.fixture
-async def world(pg_url):
-    db = Database(pg_url)
+async def world(world_url):
+    async for made in _world(world_url):
+        yield made
+
+
+@pytest.fixture
+async def pg_world(pg_url):
+    async for made in _world(pg_url):
+        yield made
+
+
+async def _world(url):
+    db = Database(url)
     async with db.sessions.begin() as session:
         community = (await communities.ensure(session, [("test", "测试社区")]))["test"]
         session.add_all([ServerWorker(id="w_live", started_at=T, seen_at=T),
@@ -151,7 +170,7 @@ async def test_dialogs_changed_by_the_handlers_are_saved_with_the_record(world, 
         "points:history", T + timedelta(minutes=30), {}, False)
 
 
-def test_what_the_one_statement_leaves_to_sqlalchemy():
+def test_what_postgresqls_one_statement_leaves_to_sqlalchemy():
     arrival, record = _arrival(1, "o_a", "k1"), _record(1, "o_b", "k0", 7)
     late = replace(record, key="k_late", outbox_message={"kind": "text", "payload": {"content": "晚了"}})
     changed = replace(record, key="k_changed", changed_rows=[Resident(community_id=1, openid="o_b")])
@@ -187,7 +206,7 @@ async def test_a_part_that_fails_fails_only_its_own_items(world, monkeypatch):
 
     async def broken(*args, **kwargs):
         raise OSError("connection lost")
-    monkeypatch.setattr(admission_pg, "write", broken)
+    monkeypatch.setattr(admission, "_write_plainly", broken)
     late = replace(_record(community, "o_b", "k_old", None), delivery="outbox", reply=None,
                    outbox_message={"kind": "text", "payload": {"content": "晚到的回复"}})
     results = await admission.write_batch(db, [_arrival(community, "o_a", "k1"), late])
@@ -218,21 +237,11 @@ async def test_a_second_first_dialog_replaces_the_first(world, path):
     await _two_first_dialogs(db, community, "o_b", "k1")
 
 
-async def test_a_second_first_dialog_replaces_the_first_on_sqlite(sqlite_url):
-    db = Database(sqlite_url)
-    try:
-        async with db.sessions.begin() as session:
-            community = (await communities.ensure(session, [("test", "测试社区")]))["test"]
-        await _two_first_dialogs(db, community, "o_new", "k1")
-    finally:
-        await db.dispose()
-
-
-async def test_the_batch_statement_finds_its_rows_by_key_on_a_young_database(world):
+async def test_the_batch_statement_finds_its_rows_by_key_on_a_young_database(pg_world):
     """Prepared once, the statement keeps a generic plan made with the statistics of that moment;
     on the batch connection it looks rows up by their keys even when the tables were empty then,
     instead of scanning tables that grow by a row or two a message (storage.admission_pg)."""
-    db, _ = world
+    db, _ = pg_world
     connection = await db.direct._ready()
     await connection.execute(f"PREPARE batch AS {admission_pg.BATCH}")
     await connection.execute("SET plan_cache_mode = force_generic_plan")
@@ -254,3 +263,38 @@ async def test_a_photo_or_a_place_is_noted_on_the_resident(world, path):
     words, = await admission.write_batch(db, [_arrival(community, "o_a", "k3", now=later)])
     assert words.resident.last_media_at == T  # words after the photo keep its time
     assert (await admission.write_batch(db, [_arrival(community, "o_b", "k4")]))[0].resident.last_media_at is None
+
+
+async def test_on_sqlite_a_batch_waits_for_a_handlers_transaction_without_blocking_the_loop(sqlite_url):
+    async for db, community in _world(sqlite_url):
+        beats = []
+
+        async def heartbeat():
+            while True:
+                beats.append(1)
+                await asyncio.sleep(0.005)
+        beating = asyncio.create_task(heartbeat())
+        async with db.sessions.begin() as session:  # a handler's transaction holds the write lock
+            await session.execute(text("UPDATE residents SET name = '李阿姨' WHERE openid = 'o_a'"))
+            batch = asyncio.create_task(admission.write_batch(db, [_arrival(community, "o_a", "k1")]))
+            await asyncio.sleep(0.1)
+            assert not batch.done() and len(beats) > 5  # waiting, and the loop runs meanwhile
+        [admitted] = await batch
+        beating.cancel()
+        assert admitted.first and admitted.resident.name == "李阿姨"  # it saw what the handler committed
+
+
+async def test_on_sqlite_a_failing_batch_leaves_nothing_behind(sqlite_url, monkeypatch):
+    async for db, community in _world(sqlite_url):
+        def half_done(connection, arrivals, records):
+            admission.admit_sqlite(connection, arrivals)  # claimed and logged…
+            raise RuntimeError("disk full")  # …then the transaction fails
+        monkeypatch.setattr(admission, "_write_plainly_sqlite", half_done)
+        [result] = await admission.write_batch(db, [_arrival(community, "o_a", "k1")])
+        assert isinstance(result, RuntimeError)
+        keys, logs, _ = await _rows(db)
+        assert "k1" not in keys and not [log for log in logs if log[3] == "k1"]
+        monkeypatch.undo()
+        [again] = await admission.write_batch(db, [_arrival(community, "o_a", "k1")])
+        assert again.first  # WeChat's retry claims it afresh
+
