@@ -40,7 +40,7 @@ def create_app(settings: Settings, *, nlu=None, clock: Callable = utcnow, schedu
     if scheduler:
         app.cleanup_ctx.append(_scheduler)
     app.cleanup_ctx.append(_endpoint(router))
-    add_wechat_routes(app)
+    add_wechat_routes(app, settings)
     app.router.add_get("/healthz", _healthz)
     add_console(app, settings)  # the staff console at /console (its own cleanup rides on the sub-app)
     if settings.server.simulator:
@@ -156,19 +156,28 @@ async def _replay_spool(services: Services, dispatcher: Dispatcher) -> None:
         await asyncio.sleep(services.settings.server.spool_retry_seconds)
 
 
-def add_wechat_routes(app: web.Application) -> None:
-    """Routes are added before start-up; they find the endpoint in app state at request time."""
-    async def verify(request: web.Request) -> web.StreamResponse:
-        return await request.app[keys.ENDPOINT].verify(request)
+def add_wechat_routes(app: web.Application, settings: Settings) -> None:
+    """/wechat/<account> for each account in the config: a plain path is found by one lookup,
+    where a pattern is matched by a regular expression on every message. Routes are added
+    before start-up; they find the endpoint in app state at request time."""
+    for account in settings.accounts:
+        app.router.add_get(f"/wechat/{account.name}", _verifier(account.name))
+        app.router.add_post(f"/wechat/{account.name}", _receiver(account.name))
 
+
+def _verifier(account: str):
+    async def verify(request: web.Request) -> web.StreamResponse:
+        return await request.app[keys.ENDPOINT].verify(request, account)
+    return verify
+
+
+def _receiver(account: str):
     async def receive(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        response = await request.app[keys.ENDPOINT].receive(request)
+        response = await request.app[keys.ENDPOINT].receive(request, account)
         metrics.REPLY_LATENCY.observe(time.perf_counter() - started)  # refused requests (403/400) raise: not replies
         return response
-
-    app.router.add_get("/wechat/{account}", verify)
-    app.router.add_post("/wechat/{account}", receive)
+    return receive
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -156,17 +156,20 @@ def admit_sqlite(db: sqlite3.Connection, arrivals: Sequence[Arrival]) -> list[Ad
     claimed = {(a.account, a.key) for a in _unique_deliveries(arrivals)
                if lite.claim(db, a.community_id, a.account, a.key, a.now, a.worker)}
     lite.insert_logs(db, [_inbound_row(a) for a in arrivals if (a.account, a.key) in claimed])
-    residents = {}
+    residents, taken = {}, set()
     for arrival in arrivals:
         key = (arrival.community_id, arrival.openid)
-        if key not in residents:
-            same = [a for a in arrivals if (a.community_id, a.openid) == key]
-            residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now,
-                                                 any(a.opens_window for a in same), any(a.media for a in same))
-    taken = {(a.community_id, a.openid) for a in arrivals
-             if (a.account, a.key) in claimed and a.turn_lease is not None
-             and lite.take_turn(db, residents[(a.community_id, a.openid)].id, a.worker, a.now, a.turn_lease,
-                                a.silent_after)}
+        if key in residents:
+            continue
+        same = [a for a in arrivals if (a.community_id, a.openid) == key]
+        wanting = next((a for a in same if (a.account, a.key) in claimed and a.turn_lease is not None), None)
+        turn = (wanting.worker, wanting.turn_lease, wanting.silent_after) if wanting and wanting.worker else None
+        resident = residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now,
+                                                        any(a.opens_window for a in same), any(a.media for a in same),
+                                                        turn)
+        if wanting and (turn is None or (resident.busy_worker == wanting.worker
+                                         and resident.busy_until == arrival.now + wanting.turn_lease)):
+            taken.add(key)
     conversations = lite.conversations_of(db, [resident.id for resident in residents.values()])
     admissions = []
     for arrival in arrivals:

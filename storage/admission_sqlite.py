@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy import JSON, Boolean, Table, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
 from storage.models import Conversation, MessageLog, Resident, UtcDateTime
 
@@ -49,6 +49,10 @@ def _read_json(value: str | None) -> Any:
     return None if value is None else json.loads(value)
 
 
+def _read_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _write_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
@@ -68,7 +72,7 @@ def _reader(column) -> Callable[[Any], Any] | None:
     if isinstance(column.type, JSON):
         return _read_json
     if isinstance(column.type, Boolean):
-        return lambda value: None if value is None else bool(value)
+        return _read_bool
     return None
 
 
@@ -80,37 +84,52 @@ class RowLoader:
     def __init__(self, entity: type, *, convert: bool = True) -> None:
         table: Table = entity.__table__
         self.names = tuple(c.name for c in table.columns)
-        self.readers = tuple(_reader(c) if convert else None for c in table.columns)
+        self.readers = tuple((name, read) for name, read in
+                             ((c.name, _reader(c) if convert else None) for c in table.columns) if read)
         self.columns = ", ".join(self.names)
         self.manager = entity._sa_class_manager
+        self.mapper = inspect(entity)
+        [self.key_name] = [c.name for c in table.primary_key.columns]
 
     def load(self, row: Sequence[Any]) -> Any:
-        values = {name: (value if read is None else read(value))
-                  for name, read, value in zip(self.names, self.readers, row)}
+        values = dict(zip(self.names, row))
+        for name, read in self.readers:  # the few columns that need it
+            value = values[name]
+            if value is not None:
+                values[name] = read(value)
         obj = self.manager.new_instance()
         obj.__dict__.update(values)
-        make_transient_to_detached(obj)  # loaded state, no history: as if a query returned it
+        # Detached with its identity, no history: as if a query had loaded it. What
+        # make_transient_to_detached does, less its scan for attributes to expire (every column
+        # is here), which was half the cost of a load.
+        instance_state(obj).key = self.mapper.identity_key_from_primary_key([values[self.key_name]])
         return obj
 
 
 RESIDENT = RowLoader(Resident)
 CONVERSATION = RowLoader(Conversation)
 LOG_COLUMNS = tuple(c.name for c in MessageLog.__table__.columns if c.name != "id")
-_LOG_JSON = frozenset(c.name for c in MessageLog.__table__.columns if isinstance(c.type, JSON))
 
 CLAIM = ("INSERT INTO processed_messages (community_id, account, dedup_key, status, started_at, worker) "
          "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (account, dedup_key) DO NOTHING")
-INSERT_LOG = (f"INSERT INTO message_log ({', '.join(LOG_COLUMNS)}) "
-              f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})")
-TOUCH_RESIDENT = ("INSERT INTO residents (community_id, openid, roles, subscribed, created_at, last_inbound_at, "
-                  "last_media_at) VALUES (?, ?, '[]', 1, ?, ?, ?) ON CONFLICT (community_id, openid) DO UPDATE SET "
-                  "last_inbound_at = coalesce(excluded.last_inbound_at, residents.last_inbound_at), "
-                  "last_media_at = coalesce(excluded.last_media_at, residents.last_media_at) "
-                  f"RETURNING {RESIDENT.columns}")
+_LOG_WRITERS = tuple((LOG_COLUMNS.index(c.name), _writer(c)) for c in MessageLog.__table__.columns
+                     if c.name == "created_at" or isinstance(c.type, JSON))  # the columns that need converting
+# Find or create the resident, note when they last wrote and sent media, and — for a message that
+# will be handled — take their turn if it is free (storage.turns.take's rule), all in one upsert.
+_FREE = ("residents.busy_worker IS NULL OR residents.busy_worker = excluded.busy_worker OR residents.busy_until < :now "
+         "OR residents.busy_worker IN (SELECT id FROM server_workers WHERE seen_at < :silent_before)")
+TOUCH_RESIDENT = (
+    "INSERT INTO residents (community_id, openid, roles, subscribed, created_at, last_inbound_at, last_media_at, "
+    "busy_worker, busy_until) VALUES (:community_id, :openid, '[]', 1, :now, :inbound, :media, :worker, :until) "
+    "ON CONFLICT (community_id, openid) DO UPDATE SET "
+    "last_inbound_at = coalesce(excluded.last_inbound_at, residents.last_inbound_at), "
+    "last_media_at = coalesce(excluded.last_media_at, residents.last_media_at), "
+    f"busy_worker = CASE WHEN excluded.busy_worker IS NOT NULL AND ({_FREE}) THEN excluded.busy_worker "
+    "ELSE residents.busy_worker END, "
+    f"busy_until = CASE WHEN excluded.busy_worker IS NOT NULL AND ({_FREE}) THEN excluded.busy_until "
+    f"ELSE residents.busy_until END RETURNING {RESIDENT.columns}")
 SEEN = ("SELECT m.status, m.delivery, m.reply, m.started_at, w.seen_at FROM processed_messages m "
         "LEFT JOIN server_workers w ON w.id = m.worker WHERE m.account = ? AND m.dedup_key = ?")
-TAKE_TURN = ("UPDATE residents SET busy_worker = ?, busy_until = ? WHERE id = ? AND (busy_worker IS NULL "
-             "OR busy_worker = ? OR busy_until < ? OR busy_worker IN (SELECT id FROM server_workers WHERE seen_at < ?))")
 GIVE_BACK_TURN = "UPDATE residents SET busy_worker = NULL, busy_until = NULL WHERE id = ? AND busy_worker = ?"
 FINISH = ("UPDATE processed_messages SET status = 'done', delivery = ?, reply = ?, finished_at = ? "
           "WHERE account = ? AND dedup_key = ?")
@@ -125,15 +144,10 @@ async def handle(session: AsyncSession) -> sqlite3.Connection:
 
 def log_row(fields: dict[str, Any]) -> tuple:
     """A message_log row in column order; `fields` names any subset of the columns."""
-    values = []
-    for name in LOG_COLUMNS:
-        value = fields.get(name)
-        if name == "created_at":
-            value = sql_time(value)
-        elif name in _LOG_JSON and value is not None:
-            value = json.dumps(value)
-        values.append(value)
-    return tuple(values)
+    row = list(map(fields.get, LOG_COLUMNS))
+    for index, write in _LOG_WRITERS:
+        row[index] = write(row[index])
+    return tuple(row)
 
 
 def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now: datetime,
@@ -141,21 +155,18 @@ def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now
     return db.execute(CLAIM, (community_id, account, key, sql_time(now), worker)).rowcount == 1
 
 
-def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: datetime,
-                   opens_window: bool, media: bool = False) -> Resident:
-    """Find or create the resident (noting when they last wrote, and sent media) and return the row as an object."""
+def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: datetime, opens_window: bool,
+                   media: bool = False, turn: tuple[str, timedelta, timedelta] | None = None) -> Resident:
+    """Find or create the resident (noting when they last wrote, and sent media) and return the
+    row as an object; `turn` (worker, lease, silent_after): take their turn if it is free — the
+    row then names that worker until now + lease."""
     stamp = sql_time(now)
-    row = db.execute(TOUCH_RESIDENT, (community_id, openid, stamp, stamp if opens_window else None,
-                                      stamp if media else None)).fetchone()
+    worker, lease, silent_after = turn or (None, timedelta(0), timedelta(0))
+    row = db.execute(TOUCH_RESIDENT, {
+        "community_id": community_id, "openid": openid, "now": stamp, "inbound": stamp if opens_window else None,
+        "media": stamp if media else None, "worker": worker, "until": sql_time(now + lease) if turn else None,
+        "silent_before": sql_time(now - silent_after)}).fetchone()
     return RESIDENT.load(row)
-
-
-def take_turn(db: sqlite3.Connection, resident_id: int, worker: str, now: datetime, lease: timedelta,
-              silent_after: timedelta) -> bool:
-    """storage.turns.take for one resident, as a plain statement."""
-    stamp = sql_time(now)
-    return db.execute(TAKE_TURN, (worker, sql_time(now + lease), resident_id, worker, stamp,
-                                  sql_time(now - silent_after))).rowcount == 1
 
 
 def give_back_turns(db: sqlite3.Connection, holders: Sequence[tuple[int, str]]) -> None:
@@ -188,7 +199,22 @@ def finish(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, dict | No
 
 
 def insert_logs(db: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    db.executemany(INSERT_LOG, [log_row(row) for row in rows])
+    """Each row with only the columns it fills (the others have no default: NULL either way).
+    sqlite3 binds a None through its adaptation protocol, raising and clearing an exception
+    each time: with a message's ten or so empty columns that was most of the insert's cost."""
+    shapes: dict[tuple[int, ...], list[tuple]] = {}
+    for fields in rows:
+        values = log_row(fields)
+        filled = tuple(index for index, value in enumerate(values) if value is not None)
+        shapes.setdefault(filled, []).append(tuple(values[index] for index in filled))
+    for filled, batch in shapes.items():
+        db.executemany(_insert_log(filled), batch)
+
+
+@lru_cache(maxsize=64)
+def _insert_log(filled: tuple[int, ...]) -> str:
+    return (f"INSERT INTO message_log ({', '.join(LOG_COLUMNS[index] for index in filled)}) "
+            f"VALUES ({', '.join('?' for _ in filled)})")
 
 
 _DIALOG_COLUMNS = tuple(c for c in Conversation.__table__.columns if c.name != "id")

@@ -40,7 +40,9 @@ class GroupCommit(Generic[Item, Result]):
         self._pending.append((item, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
-        return await asyncio.shield(future)  # a cancelled caller must not cancel others' writes
+        # A cancelled caller cancels only its own future: the batch it joined is written anyway,
+        # and _settle skips a future already done.
+        return await future
 
     async def _flush(self) -> None:
         try:

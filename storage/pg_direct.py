@@ -60,13 +60,26 @@ class DirectConnection:
                 log.info("the direct database connection went away while idle; reconnecting")
                 self._discard()
         if self._connection is None or self._connection.is_closed():
+            self._connection = await self._connect()
+        return self._connection
+
+    async def _connect(self) -> asyncpg.Connection:
+        """A connection taken from the engine's pool and detached. The pool may still hold ones
+        the database cut meanwhile (a restart): those are dropped and the next tried, and after
+        as many as it holds it makes a new one."""
+        failure: BaseException | None = None
+        for _ in range(self.engine.sync_engine.pool.size() + 2):
             proxy = await self.engine.raw_connection()
             connection = proxy.driver_connection
             proxy.detach()  # ours from now on: the pool neither counts nor reuses it
-            for statement in self.setup:
-                await connection.execute(statement)
-            self._connection = connection
-        return self._connection
+            try:
+                for statement in (*self.setup, "SELECT 1"):
+                    await connection.execute(statement)
+                return connection
+            except LOST as exc:
+                connection.terminate()
+                failure = exc
+        raise ConnectionError(f"database connection lost: {failure}") from failure
 
     def _discard(self) -> None:
         connection, self._connection = self._connection, None

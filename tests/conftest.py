@@ -57,6 +57,24 @@ def make_settings(db_url: str, api_base_url: str = "http://127.0.0.1:9", **overr
     return validate(data)
 
 
+def late_router(delay: float):
+    """The product's own handlers, each answering `delay` seconds late: a reply deadline shorter
+    than that is missed for certain, however fast the machine (a 1 ms deadline no longer is)."""
+    import asyncio
+
+    from bot.dispatcher.router import Router
+    from handlers import build_router
+
+    product, late = build_router(), Router("late")
+
+    @late.on()
+    async def answer_late(ctx):
+        await asyncio.sleep(delay)
+        handler = product.resolve(ctx)
+        return await handler(ctx) if handler else None
+    return late
+
+
 def pytest_addoption(parser) -> None:
     parser.addoption("--database", choices=BACKENDS, default=None,
                      help="the database behind db_url for the whole run (default: $LINLI_TEST_DATABASE or sqlite)")

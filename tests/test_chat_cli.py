@@ -10,7 +10,7 @@ import pytest
 from bot import texts
 from bot.app import create_app
 from bot.chat_cli import ChatSession, Quit, parse_line
-from tests.conftest import make_settings
+from tests.conftest import late_router, make_settings
 
 
 def test_plain_text_and_commands():
@@ -36,9 +36,9 @@ def test_quit():
         parse_line("/quit")
 
 
-async def _session(aiohttp_server, db_url, fake_wechat, nlu_engine, *, simulator=True, **server):
+async def _session(aiohttp_server, db_url, fake_wechat, nlu_engine, *, simulator=True, router=None, **server):
     settings = make_settings(db_url, fake_wechat.base_url, server={"simulator": simulator, **server})
-    app_server = await aiohttp_server(create_app(settings, nlu=nlu_engine, scheduler=False))
+    app_server = await aiohttp_server(create_app(settings, nlu=nlu_engine, scheduler=False, router=router))
     http = aiohttp.ClientSession()
     lines: list[str] = []
     session = ChatSession(http, settings, str(app_server.make_url("")), settings.accounts[0], "o_term", lines.append)
@@ -59,7 +59,7 @@ async def test_a_line_gets_the_passive_reply(aiohttp_server, db_url, fake_wechat
 @pytest.mark.parametrize("simulator", [True, False])  # through the server's inbox, or the fake directly
 async def test_customer_service_messages_are_printed(aiohttp_server, db_url, fake_wechat, nlu_engine, simulator):
     session, http, lines = await _session(aiohttp_server, db_url, fake_wechat, nlu_engine, simulator=simulator,
-                                          reply_deadline_seconds=0.001)
+                                          router=late_router(0.3), reply_deadline_seconds=0.05)
     try:
         fake_wechat._record("o_term", "text", content="旧消息")
         await session.poll()  # primes: what was there before the chat started is not shown

@@ -145,3 +145,18 @@ async def test_a_warmed_up_database_has_its_pool_open_before_the_first_message(p
         assert pool.checkedin() == 4
     finally:
         await db.dispose()
+
+
+async def test_the_direct_connection_skips_pooled_connections_the_database_cut(pg_url):
+    """After a restart the pool may still hold dead connections: the direct connection is not
+    made from one of them."""
+    async with _engines(pg_url, idle_seconds=60, pool_size=2) as (engine, admin):
+        async with engine.connect() as one, engine.connect() as two:
+            pids = [await one.scalar(text("SELECT pg_backend_pid()")), await two.scalar(text("SELECT pg_backend_pid()"))]
+        for pid in pids:
+            await _cut(admin, pid)
+        direct = DirectConnection(engine)
+        try:
+            assert await _direct_pid(direct) not in pids
+        finally:
+            await direct.close()

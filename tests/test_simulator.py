@@ -14,11 +14,11 @@ from bot import texts
 from bot.app import create_app
 from bot.config import validate
 from bot.demo_data import seed
-from tests.conftest import make_settings
+from tests.conftest import late_router, make_settings
 
 
-async def _serve(aiohttp_server, aiohttp_client, settings, nlu_engine):
-    server = await aiohttp_server(create_app(settings, nlu=nlu_engine, scheduler=False))
+async def _serve(aiohttp_server, aiohttp_client, settings, nlu_engine, router=None):
+    server = await aiohttp_server(create_app(settings, nlu=nlu_engine, scheduler=False, router=router))
     return await aiohttp_client(server)
 
 
@@ -148,8 +148,8 @@ async def test_inbox_proxies_what_the_fake_api_sent(sim, fake_wechat):
 
 async def test_a_late_reply_arrives_in_the_inbox(aiohttp_server, aiohttp_client, db_url, fake_wechat, nlu_engine):
     """Past the reply deadline the answer goes out as a customer-service message; the page sees it."""
-    settings = _settings(db_url, fake_wechat.base_url, reply_deadline_seconds=0.001)
-    sim = await _serve(aiohttp_server, aiohttp_client, settings, nlu_engine)
+    settings = _settings(db_url, fake_wechat.base_url, reply_deadline_seconds=0.05)
+    sim = await _serve(aiohttp_server, aiohttp_client, settings, nlu_engine, router=late_router(0.3))
     _, data = await _send(sim, type="text", content="你好", openid="o_late")
     assert data["ok"] and data["reply"] is None
     messages = []

@@ -15,16 +15,17 @@ from bot.supervisor import READY_FD_ENV, Policy, Supervisor
 FAST = dict(base_backoff=0.01, max_backoff=0.05, stop_timeout=10.0)
 
 # A worker: notes its start, says it is listening, then lives until SIGTERM — except that the
-# first one of each index dies (exit 7) right after listening.
+# first one of each index dies (exit 7) right after listening. It takes SIGTERM before it says it
+# is listening, as the real one does: a stop right after the word must end it cleanly.
 WORKER = """
 import os, signal, sys, time
 log, index = sys.argv[1], sys.argv[2]
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 with open(log, "a") as f:
     f.write(index + "\\n")
 os.write(int(os.environ["%s"]), b"r")
 if open(log).read().split().count(index) == 1:
     sys.exit(7)
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 while True:
     time.sleep(1)
 """ % READY_FD_ENV

@@ -22,7 +22,10 @@ class KeyedLocks:
             lock = asyncio.Lock()
         self._locks[key] = (lock, users + 1)
         try:
-            await asyncio.wait_for(lock.acquire(), timeout)
+            if timeout is None or not lock.locked():
+                await lock.acquire()  # free (the usual case), or waiting with no limit
+            else:
+                await asyncio.wait_for(lock.acquire(), timeout)
         except asyncio.TimeoutError:
             self._forget(key)
             return None

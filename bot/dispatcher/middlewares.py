@@ -26,6 +26,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, Awaitable, Callable
 
 from bot import texts
@@ -33,7 +34,7 @@ from bot.dispatcher.context import Context, Dialog
 from bot.dispatcher.locks import KeyedLocks
 from bot.replies import Reply, Text, reply_from_dict
 from bot.spool import event_to_dict, store_unavailable
-from storage import dedup, turns
+from storage import dedup, dialogs, turns
 from storage.admission import Admission, Arrival
 from storage.dedup import Seen
 from storage.group_commit import GroupCommit
@@ -100,8 +101,7 @@ class Admit:
 
     @staticmethod
     def _set_dialog(ctx: Context, conversation: Conversation | None) -> None:
-        conversation = conversation or Conversation(
-            community_id=ctx.community_id, resident_id=ctx.resident.id, data={}, handoff=False, misunderstood=0)
+        conversation = conversation or dialogs.new_row(ctx.community_id, ctx.resident.id)
         ctx.dialog = Dialog(conversation, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
 
     async def _wait_for_turn(self, ctx: Context) -> None:
@@ -227,14 +227,9 @@ def _resolve_clarification(ctx: Context) -> None:
 
 
 def chain(middlewares: list[Middleware], endpoint: Next) -> Next:
-    """Compose so the first middleware is the outermost."""
+    """Compose so the first middleware is the outermost (partial, not a wrapper coroutine: one
+    frame per layer instead of two, on every message)."""
     call = endpoint
     for middleware in reversed(middlewares):
-        call = _bind(middleware, call)
+        call = partial(middleware, call_next=call)
     return call
-
-
-def _bind(middleware: Middleware, call_next: Next) -> Next:
-    async def bound(ctx: Context) -> Reply | None:
-        return await middleware(ctx, call_next)
-    return bound

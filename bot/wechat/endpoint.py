@@ -31,8 +31,8 @@ class WeChatEndpoint:
         self.deadline = services.settings.server.reply_deadline_seconds
         self.background: set[asyncio.Task] = set()
 
-    async def verify(self, request: web.Request) -> web.Response:
-        codec = self._codec(request)
+    async def verify(self, request: web.Request, account: str) -> web.Response:
+        codec = self.codecs[account]
         try:
             echostr = codec.verify_url(Query.from_mapping(request.query))
         except SignatureError as exc:
@@ -40,9 +40,9 @@ class WeChatEndpoint:
             raise web.HTTPForbidden(text="forbidden")
         return web.Response(text=echostr)
 
-    async def receive(self, request: web.Request) -> web.Response:
+    async def receive(self, request: web.Request, account: str) -> web.Response:
         started = asyncio.get_running_loop().time()
-        codec = self._codec(request)
+        codec = self.codecs[account]
         query = Query.from_mapping(request.query)
         body = await request.read()  # client_max_size turns an oversize body into 413
         try:
@@ -63,13 +63,12 @@ class WeChatEndpoint:
 
     async def _within_deadline(self, event, budget: float, started: float) -> Outcome | None:
         task = asyncio.create_task(self.dispatcher.process(event, budget_seconds=max(budget - 0.05, 0.0)))
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(task), max(budget, 0.0))
-        except asyncio.TimeoutError:
+        if not await _done_within(task, max(budget, 0.0)):
             log.warning("deadline missed for %s; the reply will go through the outbox", event.dedup_key)
             metrics.DEADLINE_MISSES.inc()
             self._finish_late(task, started)
             return None
+        outcome = task.result()
         await self._record(outcome, late=False)
         return outcome
 
@@ -96,11 +95,23 @@ class WeChatEndpoint:
         if self.background:
             await asyncio.wait(list(self.background), timeout=timeout)
 
-    def _codec(self, request: web.Request) -> AccountCodec:
-        codec = self.codecs.get(request.match_info["account"])
-        if codec is None:
-            raise web.HTTPNotFound(text="unknown account")
-        return codec
+
+async def _done_within(task: asyncio.Task, seconds: float) -> bool:
+    """Whether the task finished in time; it runs on either way (asyncio.wait_for over a shield
+    does the same with two more futures and their callbacks, on every message)."""
+    waiter = asyncio.get_running_loop().create_future()
+
+    def wake(_=None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+    timer = asyncio.get_running_loop().call_later(seconds, wake)
+    task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    return task.done()
 
 
 def _success() -> web.Response:
