@@ -5,7 +5,7 @@
 Both servers run as single processes on loopback, one after the other, under the same load of
 signed, encrypted (safe mode) text messages with unique MsgIds, sent from this process over 50
 concurrent connections. The bodies are built before timing starts, so the load generator spends
-its CPU on HTTP only.
+its CPU on HTTP only, and its cyclic GC is off while it measures (no_gc_pauses).
 
 - baseline: an aiohttp handler doing only what any WeChat bot must: wechatpy signature check,
   decrypt, parse, and an encrypted text reply.

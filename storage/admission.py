@@ -3,9 +3,12 @@
 Admitting a message: claim its delivery key, log it, find or create the resident, load their
 conversation. Recording a reply: log it, mark the key done (with the reply, for retries), save
 the resident's and the dialog's changes, queue a late reply in the outbox. Each is a handful of
-multi-row statements per batch, built once per dialect and reused — on SQLite as plain sqlite3
-statements (storage.admission_sqlite); on PostgreSQL the common items of a batch as one
-statement (storage.admission_pg) and the rest through SQLAlchemy Core.
+multi-row statements per batch, built once per dialect and reused. The common items of a batch
+are written on the database's own connection for them (Database.direct), outside SQLAlchemy:
+on SQLite as plain sqlite3 statements in one synchronous transaction (storage.admission_sqlite,
+storage.sqlite_direct), on PostgreSQL as one statement (storage.admission_pg). The rest — late
+replies to queue, changed resident rows, and on PostgreSQL what one statement cannot hold —
+goes through an SQLAlchemy transaction, which is equivalent (tests/test_admission_direct.py).
 """
 
 from __future__ import annotations
