@@ -84,8 +84,8 @@ class RowLoader:
     def __init__(self, entity: type, *, convert: bool = True) -> None:
         table: Table = entity.__table__
         self.names = tuple(c.name for c in table.columns)
-        self.readers = tuple((name, read) for name, read in
-                             ((c.name, _reader(c) if convert else None) for c in table.columns) if read)
+        readers = ((c.name, _reader(c)) for c in table.columns) if convert else ()
+        self.readers = tuple((name, read) for name, read in readers if read)  # only the columns that need one
         self.columns = ", ".join(self.names)
         self.manager = entity._sa_class_manager
         self.mapper = inspect(entity)
@@ -93,7 +93,7 @@ class RowLoader:
 
     def load(self, row: Sequence[Any]) -> Any:
         values = dict(zip(self.names, row))
-        for name, read in self.readers:  # the few columns that need it
+        for name, read in self.readers:
             value = values[name]
             if value is not None:
                 values[name] = read(value)

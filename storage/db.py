@@ -17,9 +17,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.admission_pg import CONNECTION_SETUP
 from storage.inline_sqlite import InlineConnection
 from storage.liveness import ping_when_idle
-from storage.admission_pg import CONNECTION_SETUP
 from storage.pg_direct import DirectConnection
 from storage.sqlite_direct import DirectSQLite
 

@@ -11,7 +11,6 @@ reply record: the reply never sent, the key left running.
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import inspect
