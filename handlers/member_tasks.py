@@ -19,6 +19,8 @@ becomes a new ticket and "转交 … 需要专业电工" never a thread with sta
 
 from __future__ import annotations
 
+import re
+
 from bot import texts as general
 from bot.dispatcher.context import Context
 from bot.dispatcher.router import Router
@@ -39,15 +41,21 @@ CONFIRM_STATE = "task:confirm"  # a natural "done" without a number: 是 resolve
 PHOTO_OFFER_STATE = "task:photo_offer"  # a photo before 完成: 是 attaches it
 OWN_STATES = ("task:", "visit:")  # member-household steps a newer one may replace
 
+_DIGIT = re.compile(r"\d")
 _HALF_WIDTH = str.maketrans("０１２３４５６７８９－＃\u3000", "0123456789-# ")
 
 
 def plain(ctx: Context) -> str:
     """The message as typed, with full-width digits made plain (Chinese punctuation is kept: the
-    rest of the message is a note people read)."""
-    if ctx.event.kind not in ("text", "voice"):
-        return ""
-    return ctx.text.translate(_HALF_WIDTH).strip()
+    rest of the message is a note people read). Worked out once per message: the filters of
+    this module all read it, for every message."""
+    text = ctx.extras.get(_PLAIN)
+    if text is None:
+        text = ctx.extras[_PLAIN] = ctx.text.translate(_HALF_WIDTH).strip() if ctx.event.kind in ("text", "voice") else ""
+    return text
+
+
+_PLAIN = "member_tasks:plain"
 
 
 def free_for_us(ctx: Context) -> bool:
@@ -73,13 +81,26 @@ def _answers(ctx: Context) -> bool:
 
 def _takes(ctx: Context) -> bool:
     """"接单 <no>" from anyone (others are told it is not for them); natural phrasings from role holders."""
-    found = phrases.takes(plain(ctx))
+    text = plain(ctx)
+    if not _numbered_or_from_holder(ctx, text):
+        return False
+    found = phrases.takes(text)
     return found is not None and (found[0] or _holds_role(ctx))
 
 
 def _completes(ctx: Context) -> bool:
-    found = phrases.done_command(plain(ctx))
+    text = plain(ctx)
+    if not _numbered_or_from_holder(ctx, text):
+        return False
+    found = phrases.done_command(text)
     return found is not None and (found[0] or _holds_role(ctx))
+
+
+def _numbered_or_from_holder(ctx: Context, text: str) -> bool:
+    """What anyone may say to take, finish or hand back a task names its number: from a resident
+    with no role, a message without a digit is none of them (checked first, as these filters
+    see every message)."""
+    return _DIGIT.search(text) is not None or _holds_role(ctx)
 
 
 def _reads_done(reading: str):
@@ -214,7 +235,10 @@ async def _attach(ctx: Context, ticket_id: int, media_id: str | None, url: str |
 
 def _hands_back(ctx: Context) -> bool:
     """"转交 <no> <原因>"; without a number only from role holders ("转交给物业…" is not ours)."""
-    found = phrases.hands_back(plain(ctx))
+    text = plain(ctx)
+    if not _numbered_or_from_holder(ctx, text):
+        return False
+    found = phrases.hands_back(text)
     return found is not None and (found[0] is not None or _holds_role(ctx))
 
 

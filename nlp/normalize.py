@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import unicodedata
+from operator import itemgetter
 
 from nlp.cnnum import CN_DIGITS, cn_to_int
 
@@ -94,6 +95,15 @@ _TRAILING = re.compile(r"[\s。.,，、~～…]+$")
 _LEADING = re.compile(r"^[\s。.,，、~～…!！?？:：;；]+")
 
 
+# Replacements are functions, not r"\1" templates: sub hands a template to re._subx, Python code,
+# on every call, matched or not — a function is called only for a match. (Every message.)
+_first_group = itemgetter(1)
+
+
+def _building(m: re.Match) -> str:
+    return f"{m.group(1)}栋"
+
+
 def tidy_spacing(text: str) -> str:
     """Collapse whitespace; voice recognition and typing add spaces between characters.
 
@@ -102,7 +112,7 @@ def tidy_spacing(text: str) -> str:
     """
     text = _SPACES.sub(" ", text).strip()
     text = _SPACE_BETWEEN_CJK.sub("", text)
-    text = _REPEATED_PUNCT.sub(r"\1", text)
+    text = _REPEATED_PUNCT.sub(_first_group, text)
     text = _TRAILING.sub("", text)
     return _LEADING.sub("", text)
 
@@ -141,7 +151,7 @@ def arabic_addresses(text: str) -> str:
     """Chinese numerals next to address words become Arabic digits; 号楼/幢 become 栋."""
     text = _ADDR_UNIT.sub(_addr_unit, text)
     text = _DIGIT_RUN.sub(_digit_run, text)
-    return _ARABIC_BUILDING.sub(r"\1栋", text)
+    return _ARABIC_BUILDING.sub(_building, text)
 
 
 # --- all together ----------------------------------------------------------------------------------

@@ -98,14 +98,17 @@ _LANDLINE = re.compile(r"(?<![\d-])(0\d{2,3})[-\s]?(\d{7,8})(?![\d-])")
 _TICKET_NO = re.compile(r"(?<!\d)(\d{8}-\d{4})(?!\d)")
 _BARE_NUMBER = re.compile(r"(?:第|选|选择)?\s*(\d{1,3})\s*(?:个|号|项)?")
 _CHECKIN = re.compile(r"签到\s*(?:码)?[:\s]*(\d{4,6})(?!\d)")
+_DIGIT = re.compile(r"\d")
 
 
 def extract_slots(text: str, intent: str | None = None, now: datetime | None = None) -> dict:
     """All slots found in normalised text; `grade` is set for ticket intents and alarms."""
     slots: dict = {}
-    slots.update(address_slots(text))
-    if phone := find_phone(text):
-        slots["phone"] = phone
+    numbers = _DIGIT.search(text) is not None  # address, phone and the numbers below need a digit
+    if numbers:
+        slots.update(address_slots(text))
+        if phone := find_phone(text):
+            slots["phone"] = phone
     if now is not None and (when := parse_time(text, now)):
         slots["time"] = when
     if cat := repair_category(text):
@@ -115,6 +118,8 @@ def extract_slots(text: str, intent: str | None = None, now: datetime | None = N
     grade_value = grade(text)
     if grade_value != "blue" or intent in TICKET_INTENTS:
         slots["grade"] = grade_value
+    if not numbers:
+        return slots
     if m := _TICKET_NO.search(text):
         slots["ticket_no"] = m.group(1)
     if m := _BARE_NUMBER.fullmatch(text.strip()):
@@ -161,12 +166,21 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 
+def _any_of(table: list[tuple[str, re.Pattern]]) -> re.Pattern:
+    """One search that tells whether any category's words occur at all: most messages name
+    none, and then one call replaces a dozen (which category comes first needs the loop)."""
+    return re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in table))
+
+
+_ANY_REPAIR, _ANY_COMPLAINT = _any_of(_REPAIR_KEYWORDS), _any_of(_COMPLAINT_KEYWORDS)
+
+
 def repair_category(text: str) -> str | None:
-    return _first(_REPAIR_KEYWORDS, text)
+    return _first(_REPAIR_KEYWORDS, text) if _ANY_REPAIR.search(text) else None
 
 
 def complaint_category(text: str) -> str | None:
-    return _first(_COMPLAINT_KEYWORDS, text)
+    return _first(_COMPLAINT_KEYWORDS, text) if _ANY_COMPLAINT.search(text) else None
 
 
 def _first(table: list[tuple[str, re.Pattern]], text: str) -> str | None:

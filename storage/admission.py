@@ -158,13 +158,13 @@ def admit_sqlite(db: sqlite3.Connection, arrivals: Sequence[Arrival]) -> list[Ad
     """admit_many on SQLite, as plain statements on the sqlite3 connection of a transaction."""
     claimed = {(a.account, a.key) for a in _unique_deliveries(arrivals)
                if lite.claim(db, a.community_id, a.account, a.key, a.now, a.worker)}
-    lite.insert_logs(db, [_inbound_row(a) for a in arrivals if (a.account, a.key) in claimed])
-    residents, taken = {}, set()
+    lite.insert_logs(db, [_inbound_fields(a) for a in arrivals if (a.account, a.key) in claimed])
+    by_resident: dict[tuple[int, str], list[Arrival]] = {}
     for arrival in arrivals:
-        key = (arrival.community_id, arrival.openid)
-        if key in residents:
-            continue
-        same = [a for a in arrivals if (a.community_id, a.openid) == key]
+        by_resident.setdefault((arrival.community_id, arrival.openid), []).append(arrival)
+    residents, taken = {}, set()
+    for key, same in by_resident.items():
+        arrival = same[0]
         wanting = next((a for a in same if (a.account, a.key) in claimed and a.turn_lease is not None), None)
         turn = (wanting.worker, wanting.turn_lease, wanting.silent_after) if wanting and wanting.worker else None
         resident = residents[key] = lite.touch_resident(db, arrival.community_id, arrival.openid, arrival.now,
@@ -202,10 +202,16 @@ async def _claim(connection, statements: _Statements, arrivals: Sequence[Arrival
 
 
 def _inbound_row(arrival: Arrival) -> dict[str, Any]:
+    """Every column, as a multi-row insert through SQLAlchemy needs."""
     row = dict.fromkeys(LOG_COLUMNS)
-    row.update(arrival.log_fields, community_id=arrival.community_id, openid=arrival.openid, direction="in",
-               created_at=arrival.now)
+    row.update(_inbound_fields(arrival))
     return row
+
+
+def _inbound_fields(arrival: Arrival) -> dict[str, Any]:
+    """Only the columns the message fills (enough for storage.admission_sqlite.insert_logs)."""
+    return {**arrival.log_fields, "community_id": arrival.community_id, "openid": arrival.openid,
+            "direction": "in", "created_at": arrival.now}
 
 
 def _resident_row(arrival: Arrival) -> dict[str, Any]:
@@ -265,9 +271,13 @@ async def _outbound_row(session: AsyncSession, record: Record) -> dict[str, Any]
 
 def _plain_outbound_row(record: Record, outbox_id: int | None = None) -> dict[str, Any]:
     row = dict.fromkeys(LOG_COLUMNS)
-    row.update(record.log, community_id=record.community_id, openid=record.openid, direction="out",
-               outbox_id=outbox_id, created_at=record.now)
+    row.update(_outbound_fields(record, outbox_id))
     return row
+
+
+def _outbound_fields(record: Record, outbox_id: int | None = None) -> dict[str, Any]:
+    return {**record.log, "community_id": record.community_id, "openid": record.openid, "direction": "out",
+            "outbox_id": outbox_id, "created_at": record.now}
 
 
 async def _queue_late(session: AsyncSession, record: Record) -> int | None:
@@ -338,6 +348,6 @@ async def _write_plainly(db: "Database", arrivals: Sequence[Arrival], records: S
 def _write_plainly_sqlite(db: sqlite3.Connection, arrivals: Sequence[Arrival], records: Sequence[Record]
                           ) -> list[Admission]:
     """Records first, as in the session path, so arrivals see the turns they gave back."""
-    _record_sqlite(db, records, [_plain_outbound_row(r) for r in records if r.log is not None])
+    _record_sqlite(db, records, [_outbound_fields(r) for r in records if r.log is not None])
     lite.save_dialogs(db, [dialogs.changes(row, r.now) for r in records for row in r.changed_rows])
     return admit_sqlite(db, arrivals)

@@ -34,19 +34,41 @@ UTC = timezone.utc
 def sql_time(value: datetime | None) -> str | None:
     """The text SQLAlchemy's SQLite DateTime stores (always with microseconds), in UTC.
 
-    Cached: a message's moment is written five or six times (its key, its log rows, the resident,
-    the turn), and the conversion was 5 % of the endpoint's CPU."""
+    Cached: a message's moment is written several times (its key, its log rows, the resident).
+    Built from a cached text of its second: isoformat, and % with seven fields, were 5 % of the
+    endpoint's instructions (bench/RESULTS.md, "Endpoint — Sixth session")."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)  # a naive value is local time, as astimezone takes it
+    since = value - _EPOCH
+    second = since.days * 86400 + since.seconds
+    text = _SECONDS.get(second)
+    if text is None:
+        if len(_SECONDS) > 1024:
+            _SECONDS.clear()
+        text = _SECONDS[second] = "%04d-%02d-%02d %02d:%02d:%02d." % (
+            value.year, value.month, value.day, value.hour, value.minute, value.second)
+    return text + str(value.microsecond).zfill(6)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECONDS: dict[int, str] = {}
 
 
 def _read_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    """Stored times are UTC without an offset: parsed with one, no replace() afterwards."""
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 def _read_json(value: str | None) -> Any:
-    return None if value is None else json.loads(value)
+    if value is None:
+        return None
+    empty = _EMPTY_JSON.get(value)  # most residents' roles, most dialogs' data
+    return empty() if empty is not None else json.loads(value)
+
+
+_EMPTY_JSON = {"[]": list, "{}": dict}
 
 
 def _read_bool(value: Any) -> bool | None:
@@ -92,13 +114,13 @@ class RowLoader:
         [self.key_name] = [c.name for c in table.primary_key.columns]
 
     def load(self, row: Sequence[Any]) -> Any:
-        values = dict(zip(self.names, row))
+        obj = self.manager.new_instance()
+        values = obj.__dict__  # filled in place: the instance's own dict is where a query puts them too
+        values.update(zip(self.names, row))
         for name, read in self.readers:
             value = values[name]
             if value is not None:
                 values[name] = read(value)
-        obj = self.manager.new_instance()
-        obj.__dict__.update(values)
         # Detached with its identity, no history: as if a query had loaded it. What
         # make_transient_to_detached does, less its scan for attributes to expire (every column
         # is here), which was half the cost of a load.
@@ -106,14 +128,14 @@ class RowLoader:
         return obj
 
 
+_NO_TIME = timedelta(0)
 RESIDENT = RowLoader(Resident)
 CONVERSATION = RowLoader(Conversation)
-LOG_COLUMNS = tuple(c.name for c in MessageLog.__table__.columns if c.name != "id")
 
 CLAIM = ("INSERT INTO processed_messages (community_id, account, dedup_key, status, started_at, worker) "
          "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (account, dedup_key) DO NOTHING")
-_LOG_WRITERS = tuple((LOG_COLUMNS.index(c.name), _writer(c)) for c in MessageLog.__table__.columns
-                     if c.name == "created_at" or isinstance(c.type, JSON))  # the columns that need converting
+_LOG_WRITERS = {c.name: _writer(c) for c in MessageLog.__table__.columns
+                if c.name == "created_at" or isinstance(c.type, JSON)}  # the columns that need converting
 # Find or create the resident, note when they last wrote and sent media, and — for a message that
 # will be handled — take their turn if it is free (storage.turns.take's rule), all in one upsert.
 _FREE = ("residents.busy_worker IS NULL OR residents.busy_worker = excluded.busy_worker OR residents.busy_until < :now "
@@ -142,14 +164,6 @@ async def handle(session: AsyncSession) -> sqlite3.Connection:
     return raw.driver_connection.sqlite
 
 
-def log_row(fields: dict[str, Any]) -> tuple:
-    """A message_log row in column order; `fields` names any subset of the columns."""
-    row = list(map(fields.get, LOG_COLUMNS))
-    for index, write in _LOG_WRITERS:
-        row[index] = write(row[index])
-    return tuple(row)
-
-
 def claim(db: sqlite3.Connection, community_id: int, account: str, key: str, now: datetime,
           worker: str | None) -> bool:
     return db.execute(CLAIM, (community_id, account, key, sql_time(now), worker)).rowcount == 1
@@ -161,7 +175,7 @@ def touch_resident(db: sqlite3.Connection, community_id: int, openid: str, now: 
     row as an object; `turn` (worker, lease, silent_after): take their turn if it is free — the
     row then names that worker until now + lease."""
     stamp = sql_time(now)
-    worker, lease, silent_after = turn or (None, timedelta(0), timedelta(0))
+    worker, lease, silent_after = turn or (None, _NO_TIME, _NO_TIME)
     row = db.execute(TOUCH_RESIDENT, {
         "community_id": community_id, "openid": openid, "now": stamp, "inbound": stamp if opens_window else None,
         "media": stamp if media else None, "worker": worker, "until": sql_time(now + lease) if turn else None,
@@ -199,22 +213,26 @@ def finish(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, dict | No
 
 
 def insert_logs(db: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Each row with only the columns it fills (the others have no default: NULL either way).
-    sqlite3 binds a None through its adaptation protocol, raising and clearing an exception
-    each time: with a message's ten or so empty columns that was most of the insert's cost."""
-    shapes: dict[tuple[int, ...], list[tuple]] = {}
+    """Each row with only the columns it fills (the others have no default: NULL either way);
+    `rows` name columns of message_log, in any subset. sqlite3 binds a None through its
+    adaptation protocol, raising and clearing an exception each time: with a message's ten or
+    so empty columns that was most of the insert's cost."""
+    shapes: dict[tuple[str, ...], list[list]] = {}
     for fields in rows:
-        values = log_row(fields)
-        filled = tuple(index for index, value in enumerate(values) if value is not None)
-        shapes.setdefault(filled, []).append(tuple(values[index] for index in filled))
-    for filled, batch in shapes.items():
-        db.executemany(_insert_log(filled), batch)
+        names, values = [], []
+        for name, value in fields.items():
+            if value is not None:
+                names.append(name)
+                write = _LOG_WRITERS.get(name)
+                values.append(value if write is None else write(value))
+        shapes.setdefault(tuple(names), []).append(values)
+    for names, batch in shapes.items():
+        db.executemany(_insert_log(names), batch)
 
 
 @lru_cache(maxsize=64)
-def _insert_log(filled: tuple[int, ...]) -> str:
-    return (f"INSERT INTO message_log ({', '.join(LOG_COLUMNS[index] for index in filled)}) "
-            f"VALUES ({', '.join('?' for _ in filled)})")
+def _insert_log(names: tuple[str, ...]) -> str:
+    return f"INSERT INTO message_log ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
 
 
 _DIALOG_COLUMNS = tuple(c for c in Conversation.__table__.columns if c.name != "id")

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.app import create_app
 from bot.dispatcher.router import Router
-from bot.keys import OUTBOX_WORKER
+from bot.keys import ENDPOINT, OUTBOX_WORKER
 from bot.replies import Text
+from bot.wechat.codec import parse_event
 from storage.models import MessageLog, OutboxMessage, ProcessedMessage
 from tests.conftest import make_settings
 from tests.wechat_client import WeChatClient
@@ -88,6 +89,25 @@ async def test_a_late_handler_answers_success_then_one_customer_service_message(
     async with db.sessions() as session:
         out = (await session.scalars(select(MessageLog).where(MessageLog.direction == "out"))).all()
     assert [(m.delivery, m.content) for m in out] == [("customer_service", "收到：慢慢来")]
+
+
+async def test_a_request_that_stops_waiting_still_gets_its_reply_delivered(
+        aiohttp_client, db_url, db, fake_wechat, nlu_engine):
+    """The request's task is cancelled (the server shutting down, say) while the handler runs:
+    the handler finishes on its own and its reply goes out through the outbox, not lost."""
+    counting = Counting(delay=0.3)
+    wechat, client = await _wechat(aiohttp_client, db_url, fake_wechat, nlu_engine, counting)
+    endpoint = client.app[ENDPOINT]
+    event = parse_event(wechat.resident("o_gone").text_xml("还在吗"), "test")
+    waiting = asyncio.create_task(endpoint._within_deadline(event, 4.0, asyncio.get_running_loop().time()))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await _wait_for(lambda: fake_wechat.sent_to("o_gone"))
+    await endpoint.drain()
+    assert counting.runs == 1
+    assert [m["content"] for m in fake_wechat.sent_to("o_gone")] == ["收到：还在吗"]
 
 
 async def test_a_failing_handler_gives_an_apology_not_a_500(aiohttp_client, db_url, db, fake_wechat, nlu_engine,

@@ -96,10 +96,13 @@ class Context:
     release: Callable[[], None] = _nothing  # frees the resident's ordering lock (Dispatcher.record calls it)
     rows_settled: bool = False  # the resident's and dialog's changes were committed (or rolled back) with ctx.db()
 
+    def __post_init__(self) -> None:
+        self._said = (self.event.text or "").strip()  # read by a dozen route filters per message
+
     @property
     def text(self) -> str:
         """What the resident said; after a numbered clarification, the original sentence."""
-        return self.extras.get("clarified_text") or (self.event.text or "").strip()
+        return self.extras.get("clarified_text") or self._said
 
     @property
     def intent(self) -> str | None:

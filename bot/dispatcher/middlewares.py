@@ -26,7 +26,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Awaitable, Callable
 
 from bot import texts
@@ -102,7 +102,7 @@ class Admit:
     @staticmethod
     def _set_dialog(ctx: Context, conversation: Conversation | None) -> None:
         conversation = conversation or dialogs.new_row(ctx.community_id, ctx.resident.id)
-        ctx.dialog = Dialog(conversation, ctx.now, timedelta(minutes=ctx.settings.dialog.conversation_ttl_minutes))
+        ctx.dialog = Dialog(conversation, ctx.now, _seconds(60 * ctx.settings.dialog.conversation_ttl_minutes))
 
     async def _wait_for_turn(self, ctx: Context) -> None:
         """Another process is handling one of this resident's messages: wait until it is done, then
@@ -142,7 +142,7 @@ class Admit:
 
     async def _adopt_orphan(self, ctx: Context, earlier: Seen) -> bool:
         config = ctx.settings.dedup
-        lease, silent = timedelta(seconds=config.running_lease_seconds), timedelta(seconds=config.worker_silent_seconds)
+        lease, silent = _seconds(config.running_lease_seconds), _seconds(config.worker_silent_seconds)
         now = ctx.services.clock()
         if not earlier.orphaned(now, lease=lease, silent_after=silent):
             return False
@@ -165,7 +165,13 @@ def _spool(ctx: Context, exc: BaseException) -> Reply:
 def _turn_terms(ctx: Context) -> tuple[timedelta, timedelta]:
     """How long a resident's turn lasts at most, and when its holder counts as dead."""
     config = ctx.settings.dedup
-    return timedelta(seconds=config.turn_lease_seconds), timedelta(seconds=config.worker_silent_seconds)
+    return _seconds(config.turn_lease_seconds), _seconds(config.worker_silent_seconds)
+
+
+@lru_cache(maxsize=16)
+def _seconds(value: float) -> timedelta:
+    """A setting's timedelta, made once: timedelta(seconds=...) parses its keywords on every call."""
+    return timedelta(seconds=value)
 
 
 def _opens_window(ctx: Context) -> bool:

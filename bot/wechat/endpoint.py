@@ -16,10 +16,12 @@ from bot.dispatcher.dispatcher import Dispatcher, Outcome
 from bot.observability import metrics
 from bot.services import Services
 from bot.wechat.codec import AccountCodec, MalformedMessage, Query, SignatureError, parse_event, render_reply
+from bot.wechat.deadlines import Deadlines
 
 log = logging.getLogger("linli.endpoint")
 
 SUCCESS = "success"
+TASK_NAME = "linli-message"  # a name of our own: asyncio formats "Task-<n>" for every unnamed task
 
 
 class WeChatEndpoint:
@@ -29,7 +31,8 @@ class WeChatEndpoint:
         window = services.settings.server.timestamp_window_seconds
         self.codecs = {a.name: AccountCodec(a, timestamp_window=window) for a in services.settings.accounts}
         self.deadline = services.settings.server.reply_deadline_seconds
-        self.background: set[asyncio.Task] = set()
+        self.deadlines = Deadlines()
+        self.background: set[asyncio.Task] = set()  # handlers that missed their deadline, until recorded
 
     async def verify(self, request: web.Request, account: str) -> web.Response:
         codec = self.codecs[account]
@@ -62,23 +65,45 @@ class WeChatEndpoint:
         return web.Response(text=xml, content_type="application/xml")
 
     async def _within_deadline(self, event, budget: float, started: float) -> Outcome | None:
-        task = asyncio.create_task(self.dispatcher.process(event, budget_seconds=max(budget - 0.05, 0.0)))
-        if not await _done_within(task, max(budget, 0.0)):
+        """The outcome if the handler is done within the budget; None if not — it then goes on,
+        and its reply is recorded for the outbox when ready."""
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        task = loop.create_task(self._handle(event, max(budget - 0.05, 0.0), answer, started), name=TASK_NAME)
+        self.deadlines.watch(answer, loop.time() + max(budget, 0.0))
+        try:
+            outcome = await answer
+        except asyncio.CancelledError:
+            self._keep(task)  # the request is gone (shutdown): the handler still finishes and is recorded
+            raise
+        if outcome is None:
             log.warning("deadline missed for %s; the reply will go through the outbox", event.dedup_key)
             metrics.DEADLINE_MISSES.inc()
-            self._finish_late(task, started)
+            self._keep(task)
             return None
-        outcome = task.result()
         await self._record(outcome, late=False)
         return outcome
 
-    def _finish_late(self, task: asyncio.Task, started: float) -> None:
-        async def deliver() -> None:
-            outcome = await task
-            log.warning("late reply to %s ready %.1f s after arrival", outcome.event.dedup_key,
-                        asyncio.get_running_loop().time() - started)  # how late, to tell a stall from a slow handler
-            await self._record(outcome, late=True)
-        self._keep(asyncio.create_task(deliver()))
+    async def _handle(self, event, budget: float, answer: asyncio.Future, started: float) -> None:
+        """Run the dispatcher and hand the outcome to the waiting request — or, when the request
+        has stopped waiting (deadline missed, request cancelled), record it as a late reply."""
+        try:
+            outcome = await self.dispatcher.process(event, budget_seconds=budget)
+        except Exception as exc:  # the errors middleware leaves nothing but its own bugs to get here
+            if not answer.done():
+                answer.set_exception(exc)  # the request raises it, as if it had run the handler itself
+            else:
+                log.exception("late handling of %s failed", event.dedup_key)
+            return
+        except BaseException:
+            answer.cancel()  # cancelled (shutdown): so is the request, if it still waits
+            raise
+        if not answer.done():
+            answer.set_result(outcome)
+            return
+        log.warning("late reply to %s ready %.1f s after arrival", event.dedup_key,
+                    asyncio.get_running_loop().time() - started)  # how late, to tell a stall from a slow handler
+        await self._record(outcome, late=True)
 
     async def _record(self, outcome: Outcome, *, late: bool) -> None:
         try:
@@ -94,24 +119,6 @@ class WeChatEndpoint:
         """Let late replies finish before shutdown, so none is lost."""
         if self.background:
             await asyncio.wait(list(self.background), timeout=timeout)
-
-
-async def _done_within(task: asyncio.Task, seconds: float) -> bool:
-    """Whether the task finished in time; it runs on either way (asyncio.wait_for over a shield
-    does the same with two more futures and their callbacks, on every message)."""
-    waiter = asyncio.get_running_loop().create_future()
-
-    def wake(_=None) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-    timer = asyncio.get_running_loop().call_later(seconds, wake)
-    task.add_done_callback(wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        task.remove_done_callback(wake)
-    return task.done()
 
 
 def _success() -> web.Response:

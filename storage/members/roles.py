@@ -32,7 +32,9 @@ ANY_ROLE_REMINDERS = (DIGEST, "sup_alert")  # stopped once no role is left (stor
 
 def has_role(resident: Resident | None, role: str | None = None) -> bool:
     """The resident holds ``role`` (any of ours when None)."""
-    held = (resident.roles or []) if resident is not None else []
+    held = resident.roles if resident is not None else None
+    if not held:
+        return False  # most residents: checked on every message by the member-task filters
     return role in held if role else any(r in held for r in ROLES)
 
 

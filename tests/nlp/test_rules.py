@@ -59,3 +59,29 @@ def test_rule_bypasses_model_with_full_score(engine):
     u = engine.understand("转人工。")
     assert (u.intent, u.score, u.confident) == ("handoff", 1.0, True)
     assert u.alternatives[0] == ("handoff", 1.0)
+
+
+def _rule_by_rule(text: str):
+    """The rules tried one by one, in order: what the single alternation must agree with."""
+    for pattern, intent, slots in rules._RULES:
+        if pattern.fullmatch(text):
+            return intent, slots
+    return None
+
+
+@pytest.mark.parametrize("text", [
+    "转人工", "请转人工谢谢", "积分", "我的积分", "积分排行榜", "不要排行榜了", "订阅排行榜", "取货码", "积分兑换", "兑换",
+    "查进度", "我的报修记录", "近期活动", "我的报名", "活动签到", "我想投诉一下", "报修", "提个意见", "咨询一下",
+    "你好啊", "在吗", "hello", "help", "?", "谢谢你们", "thank you", "ok", "好嘞", "明白了", "嗯嗯嗯", "哦",
+    "晚安", "算了吧", "cancel", "不用了", "取消", "你好我家灯坏了", "积分怎么用", "3栋漏水", "", "退出",
+])
+def test_one_alternation_agrees_with_the_rules_tried_in_order(text):
+    hit = rules._ANY_RULE.fullmatch(text)
+    combined = None if hit is None else rules._RULES[int(hit.lastgroup[1:])][1:]
+    assert combined == _rule_by_rule(text)
+
+
+@pytest.mark.parametrize("text", ["取消报名", "兑换 大米", "报名 3", "签到 4821", "20261123-0012", "兑换3号商品"])
+def test_commands_with_an_argument_are_not_skipped_by_the_hint(text):
+    assert rules._ARGUMENT_HINT.search(text)
+    assert rules._argument_rule(text) is not None

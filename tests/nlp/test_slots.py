@@ -155,3 +155,14 @@ def test_ticket_number_checkin_code_and_number():
     assert slots_of("3")["number"] == 3
     assert slots_of("第2个")["number"] == 2
     assert "number" not in slots_of("3栋灯坏了")
+
+
+@pytest.mark.parametrize("text", [
+    "楼道灯坏了", "下水道堵了", "电梯里的灯不亮", "有煤气味", "楼上半夜拖椅子吵得睡不着", "小区里乱停车", "你好", "谢谢",
+    "遛狗不拴绳", "楼下饭店油烟太大", "物业态度太差", "今天天气不错", "我想报名志愿活动", "邻居把鞋柜放我家门口",
+])
+def test_the_one_search_for_any_category_agrees_with_the_tables(text):
+    from nlp import slots
+
+    for table, anything in ((slots._REPAIR_KEYWORDS, slots._ANY_REPAIR), (slots._COMPLAINT_KEYWORDS, slots._ANY_COMPLAINT)):
+        assert (anything.search(text) is not None) == (slots._first(table, text) is not None)

@@ -174,3 +174,62 @@ def test_sealed_reply_round_trips_through_the_official_reply_example():
     outer = _xml_dict(sealed)
     assert outer["MsgSignature"] == sign(v["token"], outer["TimeStamp"], outer["Nonce"], outer["Encrypt"])
     assert codec._ciphers[0].decrypt(outer["Encrypt"], v["appid"]) == reply
+
+
+# -- the safe-mode envelope, read without the parser when it has WeChat's exact shape --------------
+
+_ENCRYPT = "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655Hu+/=="
+
+
+@pytest.mark.parametrize("body", [
+    f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml>",
+    f"<xml>\n<ToUserName><![CDATA[gh_1]]></ToUserName>\n<Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt>\n</xml>\n",
+    f"<xml><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt><ToUserName><![CDATA[gh_1]]></ToUserName></xml>",
+    f"  <xml>\r\n\t<Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml>",
+])
+def test_the_envelope_as_wechat_sends_it_is_read_without_the_parser(body):
+    from bot.wechat.codec import _ENVELOPE, _envelope_encrypt, _xml_dict
+
+    assert _ENVELOPE.fullmatch(body.encode())
+    assert _envelope_encrypt(body.encode()) == _xml_dict(body.encode())["Encrypt"] == _ENCRYPT
+
+
+@pytest.mark.parametrize("body", [
+    _xml("crypto/official_sample_request_encrypted.xml"),  # the compatible mode's envelope: more fields
+    f"<?xml version=\"1.0\"?><xml><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml>",
+    f"<xml><!-- x --><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml>",
+    f"<xml><Encrypt>{_ENCRYPT}</Encrypt></xml>",
+])
+def test_other_envelopes_go_through_the_parser(body):
+    from bot.wechat.codec import _ENVELOPE, _envelope_encrypt, _xml_dict
+
+    assert not _ENVELOPE.fullmatch(body.encode())
+    assert _envelope_encrypt(body.encode()) == _xml_dict(body.encode())["Encrypt"]
+
+
+@pytest.mark.parametrize("body", [
+    f"<xml><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt>",
+    f"<xml><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml><xml/>",
+    f"<xml><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml>\x0c",
+    f"<!DOCTYPE x [<!ENTITY a 'b'>]><xml><Encrypt><![CDATA[{_ENCRYPT}]]></Encrypt></xml>",
+])
+def test_an_envelope_that_is_not_well_formed_is_still_refused(body):
+    from bot.wechat.codec import MalformedMessage, _envelope_encrypt
+
+    with pytest.raises(MalformedMessage):
+        _envelope_encrypt(body.encode())
+
+
+def test_every_sealed_reply_opens_with_fresh_random_bytes():
+    v = _load("official_sample_python_vector.json")
+    codec = _codec(v["token"], v["encoding_aes_key"], v["appid"], "1409735669")
+    query = Query(signature=None, timestamp="1409735669", nonce="1320562132", encrypt_type="aes")
+    cipher = codec._ciphers[0]
+    prefixes = {cipher.get_random_string() for _ in range(50)}
+    assert len(prefixes) == 50 and all(len(p) == 16 and p.isascii() for p in prefixes)
+    first, second = codec.seal("<xml>回复</xml>", query), codec.seal("<xml>回复</xml>", query)
+    assert first != second
+    from bot.wechat.codec import _xml_dict
+
+    for sealed in (first, second):
+        assert cipher.decrypt(_xml_dict(sealed)["Encrypt"], v["appid"]) == "<xml>回复</xml>"
