@@ -72,7 +72,14 @@ def start_step(ctx: Context, state: str, **data) -> None:
 
 
 def _holds_role(ctx: Context) -> bool:
-    return roles.has_role(ctx.resident)
+    """Asked by most of this module's filters for every message; roles do not change mid-message."""
+    held = ctx.extras.get(_HOLDS_ROLE)
+    if held is None:
+        held = ctx.extras[_HOLDS_ROLE] = roles.has_role(ctx.resident)
+    return held
+
+
+_HOLDS_ROLE = "member_tasks:holds_role"
 
 
 def _answers(ctx: Context) -> bool:

@@ -208,8 +208,24 @@ def seen(db: sqlite3.Connection, account: str, key: str) -> tuple | None:
 
 def finish(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, dict | None, datetime]]) -> None:
     """Mark keys done: (account, key, delivery, reply, now) each."""
-    db.executemany(FINISH, [(delivery, None if reply is None else json.dumps(reply), sql_time(now), account, key)
+    db.executemany(FINISH, [(delivery, _reply_json(reply), sql_time(now), account, key)
                             for account, key, delivery, reply, now in rows])
+
+
+def _reply_json(reply: dict | None) -> str | None:
+    """Most replies are one of a few fixed texts (the greeting, the menu, prompts): their JSON is
+    made once. A reply that cannot be a cache key is encoded each time."""
+    if reply is None:
+        return None
+    try:
+        return _json_of(tuple(reply.items()))
+    except TypeError:
+        return json.dumps(reply)
+
+
+@lru_cache(maxsize=256)
+def _json_of(items: tuple) -> str:
+    return json.dumps(dict(items))
 
 
 def insert_logs(db: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:

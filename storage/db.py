@@ -27,6 +27,13 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
+    # Pages read through a memory map of the file (up to 256 MiB), shared by every connection,
+    # instead of a read() and a copy into each connection's 2 MiB cache. Every message inserts
+    # into indexes at places all over them (the thread index by resident, the keys): once the
+    # file outgrew the cache, each message cost more than the last — a quarter more per message
+    # after 20,000 (bench/RESULTS.md, "Endpoint — Sixth session"). Local disks only, as for
+    # SQLite in WAL mode anyway.
+    "PRAGMA mmap_size=268435456",
 )
 
 

@@ -53,3 +53,18 @@ def test_times_are_read_as_sqlalchemy_reads_them(moment):
 def test_json_is_read_fresh_each_time(stored):
     first, second = lite._read_json(stored), lite._read_json(stored)
     assert first == second and first is not second  # a handler may change what it was given
+
+
+@pytest.mark.backend_specific
+async def test_every_connection_reads_the_file_through_a_memory_map(sqlite_url):
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    db = Database(sqlite_url)
+    try:
+        async with db.sessions() as session:
+            assert await session.scalar(text("PRAGMA mmap_size")) == 268435456
+        assert await db.direct.transaction(lambda c: c.execute("PRAGMA mmap_size").fetchone()[0]) == 268435456
+    finally:
+        await db.dispose()

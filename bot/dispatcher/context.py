@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import instance_state
 
 from bot.events import IncomingEvent
 from storage import outbox, writes
@@ -166,7 +167,7 @@ class Context:
         if self.rows_settled:
             return []
         rows = []
-        if self.resident is not None and inspect(self.resident).modified:
+        if self.resident is not None and instance_state(self.resident).modified:
             rows.append(self.resident)
         if self.dialog is not None and self.dialog.changed:
             rows.append(self.dialog.row)
