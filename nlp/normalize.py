@@ -76,11 +76,16 @@ _DROPPED = re.compile(
     "]+"
 )
 _WECHAT_EMOTICON = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[a-zA-Z]{1,10})\]")
+# Each step below first asks, in one search, whether any of its patterns occurs at all: most
+# messages need none of them, and the steps run on every message (one search, not two to five subs).
+_EMOTICON_OR_DROPPED = re.compile(f"{_WECHAT_EMOTICON.pattern}|{_DROPPED.pattern}")
 
 
 def clean_chars(text: str) -> str:
     """NFKC (full-width -> half-width, compatibility forms) and drop emoji/control chars."""
     text = unicodedata.normalize("NFKC", text)
+    if not _EMOTICON_OR_DROPPED.search(text):
+        return text
     text = _WECHAT_EMOTICON.sub(" ", text)  # "[捂脸]" typed as text by WeChat
     return _DROPPED.sub("", text)
 
@@ -93,6 +98,9 @@ _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}\d]) (?=[{_CJK}])|(?<=[{_CJK}]) (?
 _REPEATED_PUNCT = re.compile(r"([。,，!！?？.、~～…])\1+")
 _TRAILING = re.compile(r"[\s。.,，、~～…]+$")
 _LEADING = re.compile(r"^[\s。.,，、~～…!！?？:：;；]+")
+# Whatever the five would change: a space (every other pattern needs one, or covers it), a
+# repeated mark, one at the end, one at the start.
+_NEEDS_TIDYING = re.compile(r"([。,，!！?？.、~～…])\1|\s|[。.,，、~～…]$|^[。.,，、~～…!！?？:：;；]")
 
 
 # Replacements are functions, not r"\1" templates: sub hands a template to re._subx, Python code,
@@ -110,6 +118,8 @@ def tidy_spacing(text: str) -> str:
     A trailing "。" is what WeChat's speech-to-text appends to every utterance, so it is
     dropped; inner "。" are kept (they separate clauses) but runs are collapsed.
     """
+    if not _NEEDS_TIDYING.search(text):
+        return text
     text = _SPACES.sub(" ", text).strip()
     text = _SPACE_BETWEEN_CJK.sub("", text)
     text = _REPEATED_PUNCT.sub(_first_group, text)
@@ -128,6 +138,7 @@ _ADDR_UNIT = re.compile(
 _DIGIT_RUN = re.compile(rf"[{CN_DIGITS}]{{3,4}}(?=室|号|$|[^{CN_DIGITS}十百])")
 _UNIT_WORD = {"号楼": "栋", "幢": "栋", "座": "栋"}
 _ARABIC_BUILDING = re.compile(r"(\d{1,3}) ?(?:号楼|幢)")
+_ANY_ADDRESS_NUMBER = re.compile("|".join(f"(?:{p.pattern})" for p in (_ADDR_UNIT, _DIGIT_RUN, _ARABIC_BUILDING)))
 
 
 def _addr_unit(m: re.Match) -> str:
@@ -149,6 +160,8 @@ def _digit_run(m: re.Match) -> str:
 
 def arabic_addresses(text: str) -> str:
     """Chinese numerals next to address words become Arabic digits; 号楼/幢 become 栋."""
+    if not _ANY_ADDRESS_NUMBER.search(text):
+        return text
     text = _ADDR_UNIT.sub(_addr_unit, text)
     text = _DIGIT_RUN.sub(_digit_run, text)
     return _ARABIC_BUILDING.sub(_building, text)

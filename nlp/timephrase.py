@@ -54,8 +54,16 @@ _CLOCK_TAIL = re.compile(r"钟|半|整|一刻|三刻|多|左右|前|以前|之�
 _RE_HHMM = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
 
 
+# Every pattern parse_time looks for, as one search: a message that matches none of them names
+# no time, which is most messages, and it runs on every one (one search instead of nine).
+_ANY_TIME = re.compile("|".join(f"(?:{p.pattern})" for p in (
+    _RE_DATE, _RE_MONTH_DAY, _RE_DAY_WORD, _RE_IN_DAYS, _RE_WEEKDAY, _RE_NEXT_WEEK, _RE_PERIOD, _RE_CLOCK, _RE_HHMM)))
+
+
 def parse_time(text: str, now: datetime) -> datetime | None:
     """The moment a message refers to, tz-aware Asia/Shanghai; None when it names none."""
+    if not _ANY_TIME.search(text):
+        return None
     now = now.astimezone(SHANGHAI) if now.tzinfo else now.replace(tzinfo=SHANGHAI)
     day, day_named = _day(text, now)
     period_m = _RE_PERIOD.search(text)

@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 
 from nlp.cnnum import cn_to_int
@@ -56,3 +58,36 @@ def test_cn_to_int(text, value):
 def test_cn_to_int_rejects_words():
     assert cn_to_int("楼道") is None
     assert cn_to_int("") is None
+
+
+def _every_step(text: str) -> str:
+    """normalize with each step's substitutions always run (no "is there anything to do?"
+    search first): what the quick path must give for every text."""
+    from nlp import normalize as n
+
+    text = unicodedata.normalize("NFKC", text)
+    text = n._DROPPED.sub("", n._WECHAT_EMOTICON.sub(" ", text))
+    text = n.to_simplified(text).lower()
+    text = n._SPACES.sub(" ", text).strip()
+    text = n._SPACE_BETWEEN_CJK.sub("", text)
+    text = n._REPEATED_PUNCT.sub(lambda m: m.group(1), text)
+    text = n._LEADING.sub("", n._TRAILING.sub("", text))
+    text = n._DIGIT_RUN.sub(n._digit_run, n._ADDR_UNIT.sub(n._addr_unit, text))
+    return n._ARABIC_BUILDING.sub(lambda m: f"{m.group(1)}栋", text)
+
+
+def _our_training_sentences() -> list[str]:
+    from pathlib import Path
+
+    import nlp
+
+    folder = Path(nlp.__file__).parent / "data" / "train"
+    lines = [line.strip() for path in sorted(folder.glob("*.txt")) for line in path.read_text("utf-8").splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_quick_path_changes_nothing():
+    extra = ["你好", "  你好。。。", "。你好", "好的！！", "[捂脸]谢谢", "3 栋 2 单元", "五〇二室", "三号楼二单元",
+             "灯坏了😂", "\u200b零宽", "ＡＢＣ１２３", "12号楼", "你好\n", "哦~~", "…"]
+    for text in _our_training_sentences() + extra:
+        assert normalize(text) == _every_step(text), text

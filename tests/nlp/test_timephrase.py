@@ -46,3 +46,21 @@ def test_time_slot_in_understanding(engine, now):
     u = engine.understand("明天下午三点来修3栋的灯", now=now)
     assert u.slots["time"] == at(2026, 11, 24, 15, 0)
     assert u.to_dict()["slots"]["time"] == "2026-11-24T15:00:00+08:00"
+
+
+def test_the_quick_check_for_any_time_word_changes_nothing(monkeypatch):
+    import re
+    from pathlib import Path
+
+    import nlp
+    from nlp import timephrase
+    from nlp.normalize import normalize
+
+    folder = Path(nlp.__file__).parent / "data" / "train"
+    texts = [normalize(line) for path in sorted(folder.glob("*.txt"))
+             for line in path.read_text("utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    texts += ["明天下午三点", "下周二", "10:30", "三点半", "亮一点", "两点建议", "你好", "12月3日", "3天后"]
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=timephrase.SHANGHAI)
+    quick = [timephrase.parse_time(text, now) for text in texts]
+    monkeypatch.setattr(timephrase, "_ANY_TIME", re.compile(""))  # every text looked at in full
+    assert quick == [timephrase.parse_time(text, now) for text in texts]
