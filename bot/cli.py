@@ -69,9 +69,11 @@ def serve(config_path: str | None, host: str | None, port: int | None, no_schedu
         sys.exit(supervisor.supervise(command, workers, supervisor.Policy(max_failed_starts=max_failed_starts)))
     from aiohttp import web
 
+    from bot import heap
     from bot.app import create_app
 
     app = create_app(settings, scheduler=not no_scheduler)
+    app.on_startup.append(heap.settle)  # last: once everything long-lived is built
     if worker_index is not None:
         supervisor.run_worker(app, host=host, port=port, index=worker_index)
         return
