@@ -51,7 +51,8 @@ def plain(ctx: Context) -> str:
     this module all read it, for every message."""
     text = ctx.extras.get(_PLAIN)
     if text is None:
-        text = ctx.extras[_PLAIN] = ctx.text.translate(_HALF_WIDTH).strip() if ctx.event.kind in ("text", "voice") else ""
+        typed = ctx.event.kind in ("text", "voice")
+        text = ctx.extras[_PLAIN] = ctx.text.translate(_HALF_WIDTH).strip() if typed else ""
     return text
 
 

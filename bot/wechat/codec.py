@@ -1,12 +1,13 @@
 """The WeChat wire format: signatures, safe-mode AES, XML in, XML out.
 
 The only module that knows what WeChat's XML looks like. wechatpy does the AES and renders image
-replies; text replies follow its template (see render_reply); we compare signatures ourselves in constant time (wechatpy uses ``!=``) and try the
-previous EncodingAESKey when the current one fails, because keys are rotated while messages are
-in flight. WeChat's XML is flat and small, so it is read with the standard library's C
-ElementTree (a third of xmltodict's cost, which is what wechatpy uses), after refusing any DTD:
-without one, expat knows only the five predefined entities, so neither entity expansion nor
-external entities can happen.
+replies; text replies follow its TextReply template (see render_reply). We compare signatures
+ourselves in constant time (wechatpy uses ``!=``) and try the previous EncodingAESKey when the
+current one fails, because keys are rotated while messages are in flight. WeChat's XML is flat and
+small: a document of exactly that shape is read with regular expressions that give what the parser
+gives (_flat_fields); any other goes to the standard library's C ElementTree (a third of
+xmltodict's cost, which is what wechatpy uses), after refusing any DTD: without one, expat knows
+only the five predefined entities, so neither entity expansion nor external entities can happen.
 """
 
 from __future__ import annotations

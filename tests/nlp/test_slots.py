@@ -164,5 +164,6 @@ def test_ticket_number_checkin_code_and_number():
 def test_the_one_search_for_any_category_agrees_with_the_tables(text):
     from nlp import slots
 
-    for table, anything in ((slots._REPAIR_KEYWORDS, slots._ANY_REPAIR), (slots._COMPLAINT_KEYWORDS, slots._ANY_COMPLAINT)):
+    tables = ((slots._REPAIR_KEYWORDS, slots._ANY_REPAIR), (slots._COMPLAINT_KEYWORDS, slots._ANY_COMPLAINT))
+    for table, anything in tables:
         assert (anything.search(text) is not None) == (slots._first(table, text) is not None)

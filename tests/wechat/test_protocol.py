@@ -269,7 +269,8 @@ def _variants() -> list[str]:
     texts += [
         text.replace("this is a test", "  带空格的内容  "), text.replace("this is a test", ""),
         text.replace("this is a test", "方括号]里]]的]>内容"), text.replace("this is a test", "<不是标签>&amp;"),
-        text.replace("\n", "\r\n"), text.replace("this is a test", "控制\x01字符"), text.replace("this is a test", "\ufffe"),
+        text.replace("\n", "\r\n"), text.replace("this is a test", "控制\x01字符"),
+        text.replace("this is a test", "\ufffe"),
         text.replace("<xml>", "<?xml version=\"1.0\"?>\n<xml>"), text.replace("<xml>", "<xml><!-- 注释 -->"),
         text.replace("<xml>", "<xml a=\"1\">"), text.replace("</xml>", "<MsgId>2</MsgId></xml>"),
         text.replace("</xml>", "<Extra>a &lt; b</Extra></xml>"), text.replace("</xml>", "<Empty></Empty><Self/></xml>"),
