@@ -15,6 +15,7 @@ import unicodedata
 from operator import itemgetter
 
 from nlp.cnnum import CN_DIGITS, cn_to_int
+from nlp.patterns import any_of
 
 # --- traditional -> simplified -------------------------------------------------------------
 
@@ -76,9 +77,8 @@ _DROPPED = re.compile(
     "]+"
 )
 _WECHAT_EMOTICON = re.compile(r"\[(?:[\u4e00-\u9fff]{1,4}|[a-zA-Z]{1,10})\]")
-# Each step below first asks, in one search, whether any of its patterns occurs at all: most
-# messages need none of them, and the steps run on every message (one search, not two to five subs).
-_EMOTICON_OR_DROPPED = re.compile(f"{_WECHAT_EMOTICON.pattern}|{_DROPPED.pattern}")
+# Each step below first asks, in one search, whether any of its patterns occurs at all (nlp.patterns).
+_EMOTICON_OR_DROPPED = any_of((_WECHAT_EMOTICON, _DROPPED))
 
 
 def clean_chars(text: str) -> str:
@@ -138,7 +138,7 @@ _ADDR_UNIT = re.compile(
 _DIGIT_RUN = re.compile(rf"[{CN_DIGITS}]{{3,4}}(?=室|号|$|[^{CN_DIGITS}十百])")
 _UNIT_WORD = {"号楼": "栋", "幢": "栋", "座": "栋"}
 _ARABIC_BUILDING = re.compile(r"(\d{1,3}) ?(?:号楼|幢)")
-_ANY_ADDRESS_NUMBER = re.compile("|".join(f"(?:{p.pattern})" for p in (_ADDR_UNIT, _DIGIT_RUN, _ARABIC_BUILDING)))
+_ANY_ADDRESS_NUMBER = any_of((_ADDR_UNIT, _DIGIT_RUN, _ARABIC_BUILDING))
 
 
 def _addr_unit(m: re.Match) -> str:

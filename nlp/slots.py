@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 
 from nlp.intents import TICKET_INTENTS
+from nlp.patterns import any_of
 from nlp.timephrase import parse_time
 
 REPAIR_CATEGORY_NAMES: dict[str, str] = {
@@ -166,13 +167,9 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 
-def _any_of(table: list[tuple[str, re.Pattern]]) -> re.Pattern:
-    """One search that tells whether any category's words occur at all: most messages name
-    none, and then one call replaces a dozen (which category comes first needs the loop)."""
-    return re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in table))
-
-
-_ANY_REPAIR, _ANY_COMPLAINT = _any_of(_REPAIR_KEYWORDS), _any_of(_COMPLAINT_KEYWORDS)
+# Whether any category's words occur at all (nlp.patterns); which category comes first needs the loop.
+_ANY_REPAIR = any_of(pattern for _, pattern in _REPAIR_KEYWORDS)
+_ANY_COMPLAINT = any_of(pattern for _, pattern in _COMPLAINT_KEYWORDS)
 
 
 def repair_category(text: str) -> str | None:

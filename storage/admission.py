@@ -238,10 +238,10 @@ async def _seen(session: AsyncSession, arrival: Arrival) -> Seen | None:
 
 async def record_many(session: AsyncSession, records: Sequence[Record]) -> None:
     logs = [await _outbound_row(session, record) for record in records if record.log is not None]
-    holders = [(r.resident_id, r.worker) for r in records if r.resident_id is not None and r.worker]
     if _dialect(session) == "sqlite":
         _record_sqlite(await lite.handle(session), records, logs)
     else:
+        holders = [(r.resident_id, r.worker) for r in records if r.resident_id is not None and r.worker]
         for worker in {w for _, w in holders}:
             await turns.give_back(session, resident_ids=[i for i, w in holders if w == worker], worker=worker)
         connection = await session.connection()
